@@ -1,0 +1,30 @@
+// What several commands share: settings, the pipeline, writer options.
+#pragma once
+
+#include <memory>
+
+#include "../pipeline.hpp"
+#include "../settings.hpp"
+#include "../writer_thread.hpp"
+#include "commands.hpp"
+
+namespace customeriq::cli {
+
+inline Settings settings_for(const GlobalOptions& global) {
+  return read_settings(global.database, global.pipeline);
+}
+
+inline std::unique_ptr<Pipeline> load_pipeline(const Settings& settings) {
+  return std::make_unique<Pipeline>(load_pipeline_config(settings.pipeline),
+                                    settings.summarize_threshold);
+}
+
+inline WriterThreadOptions writer_options(const PipelineConfig& config) {
+  WriterThreadOptions options;
+  options.batch_max_events = config.batch_max_events;
+  options.batch_max_delay = std::chrono::milliseconds(config.batch_max_delay_ms);
+  options.queue_capacity = config.queue_capacity;
+  return options;
+}
+
+}  // namespace customeriq::cli

@@ -1,0 +1,180 @@
+// customeriq: the command-line entry point.
+#include <cstdio>
+#include <iostream>
+#include <span>
+
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include "../environment.hpp"
+#include "commands.hpp"
+
+namespace customeriq::cli {
+namespace {
+
+constexpr Command kCommands[] = {
+    {"ingest", "Run JSON-lines events from a file (or - for stdin) through the pipeline",
+     R"(usage: customeriq ingest FILE|- [--quiet]
+
+Reads one JSON event per line and runs each through the whole pipeline:
+decode, the handler plugin for its event_type, and the store (many events
+per transaction). Events already applied (same idempotency key) change
+nothing; invalid ones are kept in dead_letters with the reason.
+Prints a summary: applied, duplicates, dead-lettered. Exit 1 when some
+events could not be committed (store errors): rerun the same command.
+
+  --quiet    no progress lines on stderr
+)",
+     run_ingest},
+    {"profile", "Print a customer's profile as JSON",
+     R"(usage: customeriq profile CUSTOMER_ID [--timeline-limit N] [--raw]
+
+Prints {customer, timeline (newest first), timeline_total, purchases,
+work_orders, knowledge} as JSON. Exit 1 for an unknown customer id.
+
+  --timeline-limit N   at most N timeline events (default 100)
+  --raw                include each timeline event's raw_event_data
+)",
+     run_profile},
+    {"search", "Full-text search over events, knowledge and customers",
+     R"(usage: customeriq search QUERY [--customer ID] [--limit N] [--fts]
+
+Searches event titles and descriptions, knowledge and customer
+name/email/company. Prints JSON hits, best (lowest bm25 rank) first:
+[{kind, id, customer_id, title, snippet, rank}]. Words are ANDed; a
+trailing * matches a prefix (blue*).
+
+  --customer ID   only this customer's rows
+  --limit N       at most N hits (default 20)
+  --fts           QUERY is FTS5 query syntax (OR, NEAR, "phrases", column:term)
+)",
+     run_search},
+    {"validate", "Check a pipeline file and load its plugins, without running",
+     R"(usage: customeriq validate [PIPELINE]
+
+Parses the pipeline YAML (default: --pipeline, CUSTOMERIQ_PIPELINE or the
+bundled default.yaml), loads every plugin, checks their config blocks and
+the event-type routes. Prints "ok" and exits 0, or prints each error with
+file and line and exits 2.
+)",
+     run_validate},
+    {"plugins", "List the plugins a pipeline loads, with versions and config keys",
+     R"(usage: customeriq plugins [--json]
+
+Loads the pipeline (see --pipeline) and lists each plugin: id, kind,
+version, file, the event types it handles and the config keys it accepts
+(type, default, description).
+
+  --json   print JSON instead of text
+)",
+     run_plugins},
+    {"dead-letters", "List dead-lettered events, or replay them after a fix",
+     R"(usage: customeriq dead-letters [--limit N] [--id N] [--replay]
+
+Lists events that could not be applied, newest first, as JSON lines:
+id, received_at, subject, reason, event_type, attempts, raw.
+
+  --limit N   at most N rows (default 100)
+  --id N      only dead letter N
+  --replay    run the listed dead letters through the pipeline again;
+              those that now apply are removed, the others keep their row
+              with the new reason and attempts + 1
+)",
+     run_dead_letters},
+};
+
+void print_help() {
+  std::cout << R"(customeriq — customer profiles from customer events
+
+usage: customeriq [--db PATH] [--pipeline FILE] [--log-level LEVEL] COMMAND [ARGS]
+
+commands:
+)";
+  for (const auto& command : kCommands) std::printf("  %-14s %s\n", command.name, command.summary);
+  std::cout << R"(
+options:
+  --db PATH          SQLite database (CUSTOMERIQ_DB; default ~/.customeriq/customeriq.db)
+  --pipeline FILE    pipeline YAML (CUSTOMERIQ_PIPELINE; default: the bundled default.yaml)
+  --log-level LEVEL  trace, debug, info, warn, error, off (CUSTOMERIQ_LOG_LEVEL; default info)
+  -h, --help         this help; `customeriq COMMAND --help` for a command's
+  --version          print the version
+
+A .env file in the working directory is read first; variables already in
+the environment win over it.
+)";
+}
+
+void configure_logging(const std::optional<std::string>& flag) {
+  auto logger = spdlog::stderr_color_mt("customeriq");
+  logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%-5l%$ %v");
+  spdlog::set_default_logger(logger);
+  std::string level = flag ? *flag : env("CUSTOMERIQ_LOG_LEVEL").value_or("info");
+  const auto parsed = spdlog::level::from_str(level);
+  if (parsed == spdlog::level::off && level != "off")
+    throw UsageError("unknown log level '" + level + "' (trace, debug, info, warn, error, off)");
+  spdlog::set_level(parsed);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> tokens(argv + 1, argv + argc);
+  try {
+    load_dotenv(".env");
+    // Global options come before the command name.
+    GlobalOptions global;
+    std::optional<std::string> log_level;
+    std::size_t i = 0;
+    for (; i < tokens.size() && tokens[i].starts_with("-"); ++i) {
+      const std::string& token = tokens[i];
+      auto value = [&]() -> std::string {
+        if (i + 1 >= tokens.size()) throw UsageError(token + " needs a value");
+        return tokens[++i];
+      };
+      if (token == "-h" || token == "--help") {
+        print_help();
+        return 0;
+      } else if (token == "--version") {
+        std::cout << "customeriq " << CUSTOMERIQ_VERSION << "\n";
+        return 0;
+      } else if (token == "--db") {
+        global.database = value();
+      } else if (token == "--pipeline") {
+        global.pipeline = value();
+      } else if (token == "--log-level") {
+        log_level = value();
+      } else {
+        throw UsageError("unknown option " + token + " (options go before the command; see --help)");
+      }
+    }
+    configure_logging(log_level);
+    if (i == tokens.size()) {
+      print_help();
+      return 2;
+    }
+    const std::string name = tokens[i];
+    for (const auto& command : kCommands) {
+      if (name != command.name) continue;
+      Args args(std::vector<std::string>(tokens.begin() + static_cast<long>(i) + 1, tokens.end()));
+      if (args.flag("--help") || args.flag("-h")) {
+        std::cout << command.usage;
+        return 0;
+      }
+      // Global options are also accepted after the command name.
+      if (auto db = args.option("--db")) global.database = *db;
+      if (auto pipeline = args.option("--pipeline")) global.pipeline = *pipeline;
+      return command.run(args, global);
+    }
+    throw UsageError("unknown command '" + name + "' (see customeriq --help)");
+  } catch (const UsageError& error) {
+    std::cerr << "customeriq: " << error.what() << "\n";
+    return 2;
+  } catch (const std::exception& error) {
+    std::cerr << "customeriq: " << error.what() << "\n";
+    return 1;
+  }
+}
+
+}  // namespace customeriq::cli
+
+int main(int argc, char** argv) { return customeriq::cli::main(argc, argv); }

@@ -1,0 +1,159 @@
+#include "plugin_loader.hpp"
+
+#include <boost/dll/shared_library.hpp>
+
+namespace customeriq {
+
+struct LoadedPlugin::Library {
+  boost::dll::shared_library library;
+};
+
+namespace {
+
+bool has_type(const Json& value, sdk::ConfigType type) {
+  switch (type) {
+    case sdk::ConfigType::string: return value.is_string();
+    case sdk::ConfigType::integer: return value.is_number_integer();
+    case sdk::ConfigType::number: return value.is_number();
+    case sdk::ConfigType::boolean: return value.is_boolean();
+    case sdk::ConfigType::object: return value.is_object();
+    case sdk::ConfigType::string_list:
+      return value.is_array() &&
+             std::all_of(value.begin(), value.end(), [](const Json& item) { return item.is_string(); });
+  }
+  return false;
+}
+
+}  // namespace
+
+const char* to_string(sdk::ConfigType type) {
+  switch (type) {
+    case sdk::ConfigType::string: return "string";
+    case sdk::ConfigType::integer: return "integer";
+    case sdk::ConfigType::number: return "number";
+    case sdk::ConfigType::boolean: return "boolean";
+    case sdk::ConfigType::string_list: return "list of strings";
+    case sdk::ConfigType::object: return "mapping";
+  }
+  return "unknown";
+}
+
+const char* to_string(sdk::PluginKind kind) {
+  switch (kind) {
+    case sdk::PluginKind::event_handler: return "event handler";
+    case sdk::PluginKind::summarizer: return "summarizer";
+  }
+  return "unknown";
+}
+
+LoadedPlugin::LoadedPlugin(std::filesystem::path path, std::shared_ptr<Library> library,
+                           const sdk::PluginDescriptor* descriptor)
+    : path_(std::move(path)), library_(std::move(library)), descriptor_(descriptor) {}
+
+std::shared_ptr<LoadedPlugin> load_plugin(const std::filesystem::path& file) {
+  if (!std::filesystem::exists(file)) throw PluginError(file.string() + ": no such plugin file");
+  auto library = std::make_shared<LoadedPlugin::Library>();
+  try {
+    library->library.load(file, boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local);
+  } catch (const std::exception& error) {
+    throw PluginError(file.string() + ": cannot load plugin: " + error.what());
+  }
+  if (!library->library.has(sdk::kDescriptorSymbol)) {
+    throw PluginError(file.string() + ": not a CustomerIQ plugin (no " + sdk::kDescriptorSymbol +
+                      "; export one with CUSTOMERIQ_EXPORT_PLUGIN)");
+  }
+  auto& describe = library->library.get_alias<sdk::DescribeFunction>(sdk::kDescriptorSymbol);
+  const sdk::PluginDescriptor* descriptor = describe();
+  if (!descriptor) throw PluginError(file.string() + ": plugin returned no descriptor");
+
+  // Only the two leading version fields are read before they are known good.
+  if (descriptor->abi_version != sdk::kAbiVersion) {
+    throw PluginError(file.string() + ": plugin built for SDK ABI version " +
+                      std::to_string(descriptor->abi_version) + ", this customeriq has version " +
+                      std::to_string(sdk::kAbiVersion) + "; rebuild the plugin against this SDK");
+  }
+  if (descriptor->json_library_version != sdk::kJsonLibraryVersion) {
+    throw PluginError(file.string() + ": plugin built with nlohmann/json " +
+                      std::to_string(descriptor->json_library_version) + ", this customeriq uses " +
+                      std::to_string(sdk::kJsonLibraryVersion) + "; rebuild the plugin");
+  }
+  const std::string expected_id = file.stem().string();
+  if (!descriptor->id || expected_id != descriptor->id) {
+    throw PluginError(file.string() + ": plugin id '" + (descriptor->id ? descriptor->id : "") +
+                      "' does not match its file name '" + expected_id + "'");
+  }
+  const bool handler = descriptor->kind == sdk::PluginKind::event_handler &&
+                       descriptor->create_handler && descriptor->destroy_handler;
+  const bool summarizer = descriptor->kind == sdk::PluginKind::summarizer &&
+                          descriptor->create_summarizer && descriptor->destroy_summarizer;
+  if (!handler && !summarizer)
+    throw PluginError(file.string() + ": descriptor has no factory for its kind");
+  return std::make_shared<LoadedPlugin>(file, std::move(library), descriptor);
+}
+
+Json LoadedPlugin::resolve_config(const Json& given) const {
+  const std::string who = "plugin " + id();
+  if (!given.is_null() && !given.is_object()) throw PluginError(who + ": config must be a mapping");
+  Json resolved = Json::object();
+  const std::span<const sdk::ConfigKey> keys(descriptor_->config_keys, descriptor_->config_key_count);
+  if (given.is_object()) {
+    for (const auto& [name, value] : given.items()) {
+      auto key = std::find_if(keys.begin(), keys.end(),
+                              [&](const sdk::ConfigKey& k) { return name == k.name; });
+      if (key == keys.end()) {
+        std::string accepted;
+        for (const auto& k : keys) accepted += (accepted.empty() ? "" : ", ") + std::string(k.name);
+        throw PluginError(who + ": unknown config key '" + name + "' (accepted: " +
+                          (accepted.empty() ? "none" : accepted) + ")");
+      }
+      if (!has_type(value, key->type)) {
+        throw PluginError(who + ": config key '" + name + "' must be a " + to_string(key->type) +
+                          ", got " + value.dump());
+      }
+      resolved[name] = value;
+    }
+  }
+  for (const auto& key : keys) {
+    if (resolved.contains(key.name)) continue;
+    Json fallback = Json::parse(key.default_json ? key.default_json : "null", nullptr, false);
+    if (fallback.is_discarded())
+      throw PluginError(who + ": default of config key '" + key.name + "' is not valid JSON");
+    resolved[key.name] = std::move(fallback);
+  }
+  return resolved;
+}
+
+HandlerPtr LoadedPlugin::create_handler(const Json& resolved_config) const {
+  if (descriptor_->kind != sdk::PluginKind::event_handler)
+    throw PluginError("plugin " + id() + " is a " + to_string(descriptor_->kind) + ", not an event handler");
+  sdk::EventHandler* handler = nullptr;
+  try {
+    handler = descriptor_->create_handler(resolved_config);
+  } catch (const std::exception& error) {
+    throw PluginError("plugin " + id() + ": cannot create handler: " + error.what());
+  }
+  if (!handler) throw PluginError("plugin " + id() + ": factory returned no handler");
+  // The deleter holds the library: it stays loaded while the handler lives.
+  auto self = shared_from_this();
+  return HandlerPtr(handler, [self](const sdk::EventHandler* h) {
+    self->descriptor_->destroy_handler(const_cast<sdk::EventHandler*>(h));
+  });
+}
+
+SummarizerPtr LoadedPlugin::create_summarizer(const Json& resolved_config) const {
+  if (descriptor_->kind != sdk::PluginKind::summarizer)
+    throw PluginError("plugin " + id() + " is a " + to_string(descriptor_->kind) + ", not a summarizer");
+  sdk::Summarizer* summarizer = nullptr;
+  try {
+    summarizer = descriptor_->create_summarizer(resolved_config);
+  } catch (const std::exception& error) {
+    throw PluginError("plugin " + id() + ": cannot create summarizer: " + error.what());
+  }
+  if (!summarizer) throw PluginError("plugin " + id() + ": factory returned no summarizer");
+  auto self = shared_from_this();
+  return SummarizerPtr(summarizer, [self](const sdk::Summarizer* s) {
+    self->descriptor_->destroy_summarizer(const_cast<sdk::Summarizer*>(s));
+  });
+}
+
+}  // namespace customeriq

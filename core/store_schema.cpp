@@ -1,0 +1,236 @@
+#include "store_schema.hpp"
+
+#include <stdexcept>
+#include <string>
+
+#include <SQLiteCpp/Transaction.h>
+#include <spdlog/spdlog.h>
+
+namespace customeriq {
+namespace {
+
+// Dates are unix seconds (INTEGER); JSON columns hold JSON text.
+// Migration 1 is the seed's five tables, column for column, so a database
+// made by the seed service is adopted as it is.
+constexpr const char* kMigration1 = R"sql(
+CREATE TABLE IF NOT EXISTS customers (
+  id TEXT PRIMARY KEY,
+  name TEXT,
+  email TEXT,
+  phone TEXT,
+  company TEXT,
+  status TEXT NOT NULL DEFAULT 'active',
+  customer_since INTEGER,
+  lifetime_value REAL NOT NULL DEFAULT 0,
+  tags TEXT NOT NULL DEFAULT '[]',
+  custom_fields TEXT NOT NULL DEFAULT '{}',
+  created_at INTEGER NOT NULL DEFAULT (unixepoch()),
+  updated_at INTEGER NOT NULL DEFAULT (unixepoch())
+);
+CREATE TABLE IF NOT EXISTS customer_events (
+  id INTEGER PRIMARY KEY,
+  customer_id TEXT NOT NULL REFERENCES customers(id),
+  event_type TEXT NOT NULL,
+  event_date INTEGER NOT NULL,
+  title TEXT,
+  description TEXT,
+  amount REAL,
+  status TEXT,
+  metadata TEXT NOT NULL DEFAULT '{}',
+  agent_notes TEXT,
+  source_service TEXT,
+  raw_event_data TEXT,
+  created_at INTEGER NOT NULL DEFAULT (unixepoch())
+);
+CREATE TABLE IF NOT EXISTS purchases (
+  id TEXT PRIMARY KEY,
+  customer_id TEXT NOT NULL REFERENCES customers(id),
+  product_name TEXT,
+  product_sku TEXT,
+  quantity INTEGER NOT NULL DEFAULT 1,
+  price REAL,
+  total REAL NOT NULL,
+  purchase_date INTEGER NOT NULL,
+  warranty_expires INTEGER,
+  metadata TEXT NOT NULL DEFAULT '{}',
+  created_at INTEGER NOT NULL DEFAULT (unixepoch())
+);
+CREATE TABLE IF NOT EXISTS work_orders (
+  id TEXT PRIMARY KEY,
+  customer_id TEXT NOT NULL REFERENCES customers(id),
+  order_type TEXT,
+  issue_description TEXT,
+  resolution TEXT,
+  status TEXT,
+  priority TEXT,
+  assigned_to TEXT,
+  created_date INTEGER,
+  completed_date INTEGER,
+  cost REAL,
+  metadata TEXT NOT NULL DEFAULT '{}'
+);
+CREATE TABLE IF NOT EXISTS customer_knowledge (
+  id INTEGER PRIMARY KEY,
+  customer_id TEXT NOT NULL REFERENCES customers(id),
+  content TEXT NOT NULL,
+  category TEXT,
+  importance INTEGER,
+  tags TEXT NOT NULL DEFAULT '[]',
+  source TEXT,
+  created_at INTEGER NOT NULL DEFAULT (unixepoch()),
+  updated_at INTEGER NOT NULL DEFAULT (unixepoch())
+);
+)sql";
+
+// Migration 2: what CustomerIQ adds around the seed's tables: indexes for
+// the profile reads, full-text search, idempotency keys and dead letters.
+// FTS tables use external content (no second copy of the text) and are kept
+// in step by triggers, so rows written with the sqlite3 shell are found too.
+// customers has a TEXT key, and VACUUM may renumber a table's implicit
+// rowid, so its FTS rows are keyed by search_rowid, a stored copy of the
+// rowid taken at insert.
+constexpr const char* kMigration2 = R"sql(
+CREATE INDEX IF NOT EXISTS customer_events_by_customer ON customer_events(customer_id, event_date);
+CREATE INDEX IF NOT EXISTS purchases_by_customer ON purchases(customer_id, purchase_date);
+CREATE INDEX IF NOT EXISTS work_orders_by_customer ON work_orders(customer_id, created_date);
+CREATE INDEX IF NOT EXISTS customer_knowledge_by_customer ON customer_knowledge(customer_id);
+CREATE INDEX IF NOT EXISTS customers_by_email ON customers(email COLLATE NOCASE);
+
+ALTER TABLE customers ADD COLUMN search_rowid INTEGER;
+UPDATE customers SET search_rowid = rowid;
+CREATE UNIQUE INDEX customers_by_search_rowid ON customers(search_rowid);
+
+CREATE VIRTUAL TABLE customer_events_fts USING fts5(
+  title, description, content='customer_events', content_rowid='id');
+CREATE TRIGGER customer_events_fts_insert AFTER INSERT ON customer_events BEGIN
+  INSERT INTO customer_events_fts(rowid, title, description) VALUES (new.id, new.title, new.description);
+END;
+CREATE TRIGGER customer_events_fts_delete AFTER DELETE ON customer_events BEGIN
+  INSERT INTO customer_events_fts(customer_events_fts, rowid, title, description)
+  VALUES ('delete', old.id, old.title, old.description);
+END;
+CREATE TRIGGER customer_events_fts_update AFTER UPDATE OF title, description ON customer_events BEGIN
+  INSERT INTO customer_events_fts(customer_events_fts, rowid, title, description)
+  VALUES ('delete', old.id, old.title, old.description);
+  INSERT INTO customer_events_fts(rowid, title, description) VALUES (new.id, new.title, new.description);
+END;
+
+CREATE VIRTUAL TABLE customer_knowledge_fts USING fts5(
+  content, content='customer_knowledge', content_rowid='id');
+CREATE TRIGGER customer_knowledge_fts_insert AFTER INSERT ON customer_knowledge BEGIN
+  INSERT INTO customer_knowledge_fts(rowid, content) VALUES (new.id, new.content);
+END;
+CREATE TRIGGER customer_knowledge_fts_delete AFTER DELETE ON customer_knowledge BEGIN
+  INSERT INTO customer_knowledge_fts(customer_knowledge_fts, rowid, content) VALUES ('delete', old.id, old.content);
+END;
+CREATE TRIGGER customer_knowledge_fts_update AFTER UPDATE OF content ON customer_knowledge BEGIN
+  INSERT INTO customer_knowledge_fts(customer_knowledge_fts, rowid, content) VALUES ('delete', old.id, old.content);
+  INSERT INTO customer_knowledge_fts(rowid, content) VALUES (new.id, new.content);
+END;
+
+CREATE VIRTUAL TABLE customers_fts USING fts5(
+  name, email, company, content='customers', content_rowid='search_rowid');
+CREATE TRIGGER customers_fts_insert AFTER INSERT ON customers BEGIN
+  UPDATE customers SET search_rowid = new.rowid WHERE rowid = new.rowid;
+  INSERT INTO customers_fts(rowid, name, email, company) VALUES (new.rowid, new.name, new.email, new.company);
+END;
+CREATE TRIGGER customers_fts_delete AFTER DELETE ON customers BEGIN
+  INSERT INTO customers_fts(customers_fts, rowid, name, email, company)
+  VALUES ('delete', old.search_rowid, old.name, old.email, old.company);
+END;
+CREATE TRIGGER customers_fts_update AFTER UPDATE OF name, email, company ON customers BEGIN
+  INSERT INTO customers_fts(customers_fts, rowid, name, email, company)
+  VALUES ('delete', old.search_rowid, old.name, old.email, old.company);
+  INSERT INTO customers_fts(rowid, name, email, company)
+  VALUES (new.search_rowid, new.name, new.email, new.company);
+END;
+
+INSERT INTO customer_events_fts(customer_events_fts) VALUES ('rebuild');
+INSERT INTO customer_knowledge_fts(customer_knowledge_fts) VALUES ('rebuild');
+INSERT INTO customers_fts(customers_fts) VALUES ('rebuild');
+
+CREATE TABLE processed_events (
+  idempotency_key TEXT PRIMARY KEY,
+  customer_id TEXT NOT NULL,
+  applied_at INTEGER NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE dead_letters (
+  id INTEGER PRIMARY KEY,
+  received_at INTEGER NOT NULL,
+  subject TEXT,
+  reason TEXT NOT NULL,
+  raw BLOB NOT NULL,
+  headers TEXT NOT NULL DEFAULT '[]',
+  event_type TEXT,
+  idempotency_key TEXT NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 1,
+  last_attempt_at INTEGER NOT NULL
+);
+CREATE INDEX dead_letters_by_time ON dead_letters(received_at);
+-- The same bad event received again updates its row instead of adding one.
+CREATE UNIQUE INDEX dead_letters_by_key ON dead_letters(idempotency_key);
+)sql";
+
+constexpr const char* kMigrations[] = {kMigration1, kMigration2};
+
+void apply_connection_settings(SQLite::Database& db) {
+  db.exec("PRAGMA foreign_keys = ON");
+  db.exec("PRAGMA temp_store = MEMORY");
+  db.exec("PRAGMA cache_size = -16384");  // 16 MiB page cache: bounded memory
+}
+
+}  // namespace
+
+int latest_schema_version() { return static_cast<int>(std::size(kMigrations)); }
+
+void migrate(SQLite::Database& db) {
+  const int current = db.execAndGet("PRAGMA user_version").getInt();
+  const int latest = latest_schema_version();
+  if (current > latest) {
+    throw std::runtime_error("database " + db.getFilename() + " is at schema version " +
+                             std::to_string(current) + ", newer than this customeriq (" +
+                             std::to_string(latest) + "); upgrade customeriq");
+  }
+  for (int version = current + 1; version <= latest; ++version) {
+    SQLite::Transaction transaction(db, SQLite::TransactionBehavior::IMMEDIATE);
+    // Another writer may have migrated while we waited for the lock.
+    if (db.execAndGet("PRAGMA user_version").getInt() >= version) continue;
+    db.exec(kMigrations[version - 1]);
+    db.exec("PRAGMA user_version = " + std::to_string(version));
+    transaction.commit();
+    spdlog::info("[Store] Migrated {} to schema version {}", db.getFilename(), version);
+  }
+}
+
+std::unique_ptr<SQLite::Database> open_store_for_writing(const std::filesystem::path& path) {
+  if (path.has_parent_path()) std::filesystem::create_directories(path.parent_path());
+  auto db = std::make_unique<SQLite::Database>(path.string(),
+                                               SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+  db->setBusyTimeout(10000);
+  db->exec("PRAGMA journal_mode = WAL");
+  db->exec("PRAGMA synchronous = NORMAL");
+  apply_connection_settings(*db);
+  migrate(*db);
+  return db;
+}
+
+std::unique_ptr<SQLite::Database> open_store_for_reading(const std::filesystem::path& path) {
+  if (!std::filesystem::exists(path)) {
+    throw std::runtime_error("no CustomerIQ database at " + path.string() +
+                             " (set CUSTOMERIQ_DB or --db, or ingest events first)");
+  }
+  auto db = std::make_unique<SQLite::Database>(path.string(), SQLite::OPEN_READONLY);
+  db->setBusyTimeout(10000);
+  apply_connection_settings(*db);
+  const int version = db->execAndGet("PRAGMA user_version").getInt();
+  if (version != latest_schema_version()) {
+    throw std::runtime_error("database " + path.string() + " is at schema version " +
+                             std::to_string(version) + ", this customeriq reads version " +
+                             std::to_string(latest_schema_version()) +
+                             " (run any writing command, e.g. ingest, to migrate it)");
+  }
+  return db;
+}
+
+}  // namespace customeriq

@@ -1,0 +1,430 @@
+#include "store_writer.hpp"
+
+#include <ctime>
+#include <optional>
+#include <string>
+
+#include <SQLiteCpp/Database.h>
+#include <SQLiteCpp/Statement.h>
+#include <sqlite3.h>
+#include <spdlog/spdlog.h>
+
+#include "hash.hpp"
+#include "store_schema.hpp"
+
+namespace customeriq {
+namespace {
+
+std::int64_t unix_now() { return static_cast<std::int64_t>(std::time(nullptr)); }
+
+// Errors of the store as a whole, as opposed to errors of one event's rows.
+bool is_transient(int sqlite_code) {
+  switch (sqlite_code & 0xFF) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+    case SQLITE_FULL:
+    case SQLITE_IOERR:
+    case SQLITE_NOMEM:
+    case SQLITE_CANTOPEN:
+    case SQLITE_READONLY:
+    case SQLITE_PROTOCOL:
+      return true;
+    default:
+      return false;
+  }
+}
+
+void bind_optional(SQLite::Statement& statement, int index, const std::optional<std::string>& value) {
+  if (value) statement.bind(index, *value);
+  else statement.bind(index);
+}
+void bind_optional(SQLite::Statement& statement, int index, const std::optional<double>& value) {
+  if (value) statement.bind(index, *value);
+  else statement.bind(index);
+}
+void bind_optional(SQLite::Statement& statement, int index, const std::optional<std::int64_t>& value) {
+  if (value) statement.bind(index, static_cast<int64_t>(*value));
+  else statement.bind(index);
+}
+void bind_json(SQLite::Statement& statement, int index, const std::optional<sdk::Json>& value) {
+  if (value) statement.bind(index, value->dump());
+  else statement.bind(index);
+}
+
+// Runs a write statement once and leaves it ready for the next call.
+int run(SQLite::Statement& statement) {
+  const int changes = statement.exec();
+  statement.tryReset();
+  return changes;
+}
+
+std::optional<std::string> string_field(const sdk::Json& data, const char* key) {
+  auto it = data.find(key);
+  if (it == data.end() || !it->is_string() || it->get_ref<const std::string&>().empty())
+    return std::nullopt;
+  return it->get<std::string>();
+}
+
+std::string headers_json(const Headers& headers) {
+  sdk::Json array = sdk::Json::array();
+  for (const auto& [name, value] : headers) array.push_back({name, value});
+  return array.dump();
+}
+
+// Thrown inside one event's savepoint: dead-letter the event, keep the batch.
+class EventRejected : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+}  // namespace
+
+struct StoreWriter::Statements {
+  explicit Statements(SQLite::Database& db)
+      : begin(db, "BEGIN IMMEDIATE"),
+        commit(db, "COMMIT"),
+        rollback(db, "ROLLBACK"),
+        savepoint(db, "SAVEPOINT event"),
+        release(db, "RELEASE event"),
+        rollback_to(db, "ROLLBACK TO event"),
+        key_applied(db, "SELECT 1 FROM processed_events WHERE idempotency_key = ?1"),
+        record_key(db,
+                   "INSERT INTO processed_events(idempotency_key, customer_id, applied_at) "
+                   "VALUES (?1, ?2, ?3)"),
+        customer_by_email(db,
+                          "SELECT id FROM customers WHERE email = ?1 COLLATE NOCASE "
+                          "ORDER BY customer_since LIMIT 1"),
+        // Creates the customer, or fills what an earlier event left blank.
+        // A name that is only the email gives way to a real name.
+        ensure_customer(db, R"sql(
+INSERT INTO customers(id, name, email, customer_since, created_at, updated_at)
+VALUES (?1, COALESCE(?2, ?3), ?3, ?4, ?5, ?5)
+ON CONFLICT(id) DO UPDATE SET
+  name = CASE WHEN ?2 IS NOT NULL AND (name IS NULL OR name = email) THEN ?2
+              ELSE COALESCE(name, ?3) END,
+  email = COALESCE(email, ?3),
+  customer_since = MIN(COALESCE(customer_since, ?4), ?4),
+  updated_at = ?5
+WHERE (?2 IS NOT NULL AND (name IS NULL OR name = email) AND name IS NOT ?2)
+   OR (email IS NULL AND ?3 IS NOT NULL)
+   OR customer_since IS NULL OR customer_since > ?4)sql"),
+        update_customer(db, R"sql(
+UPDATE customers SET
+  name = COALESCE(?2, name), email = COALESCE(?3, email), phone = COALESCE(?4, phone),
+  company = COALESCE(?5, company), status = COALESCE(?6, status), tags = COALESCE(?7, tags),
+  custom_fields = CASE WHEN ?8 IS NULL THEN custom_fields
+                       ELSE json_patch(COALESCE(custom_fields, '{}'), ?8) END,
+  updated_at = ?9
+WHERE id = ?1)sql"),
+        append_timeline(db, R"sql(
+INSERT INTO customer_events(customer_id, event_type, event_date, title, description, amount,
+                            status, metadata, agent_notes, source_service, raw_event_data, created_at)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12))sql"),
+        purchase_before(db, "SELECT customer_id, total FROM purchases WHERE id = ?1"),
+        upsert_purchase(db, R"sql(
+INSERT INTO purchases(id, customer_id, product_name, product_sku, quantity, price, total,
+                      purchase_date, warranty_expires, metadata, created_at)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+ON CONFLICT(id) DO UPDATE SET
+  customer_id = excluded.customer_id, product_name = excluded.product_name,
+  product_sku = excluded.product_sku, quantity = excluded.quantity, price = excluded.price,
+  total = excluded.total, purchase_date = excluded.purchase_date,
+  warranty_expires = excluded.warranty_expires, metadata = excluded.metadata)sql"),
+        upsert_work_order(db, R"sql(
+INSERT INTO work_orders(id, customer_id, order_type, issue_description, resolution, status,
+                        priority, assigned_to, created_date, completed_date, cost, metadata)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, COALESCE(?12, '{}'))
+ON CONFLICT(id) DO UPDATE SET
+  order_type = COALESCE(?3, order_type),
+  issue_description = COALESCE(?4, issue_description),
+  resolution = COALESCE(?5, resolution),
+  status = COALESCE(?6, status),
+  priority = COALESCE(?7, priority),
+  assigned_to = COALESCE(?8, assigned_to),
+  completed_date = COALESCE(?10, completed_date),
+  cost = COALESCE(?11, cost),
+  metadata = CASE WHEN ?12 IS NULL THEN metadata ELSE json_patch(metadata, ?12) END
+WHERE customer_id = ?2)sql"),
+        work_order_owner(db, "SELECT customer_id FROM work_orders WHERE id = ?1"),
+        add_knowledge(db, R"sql(
+INSERT INTO customer_knowledge(customer_id, content, category, importance, tags, source,
+                               created_at, updated_at)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7))sql"),
+        adjust_lifetime_value(db,
+                              "UPDATE customers SET lifetime_value = lifetime_value + ?2 "
+                              "WHERE id = ?1"),
+        insert_dead_letter(db, R"sql(
+INSERT INTO dead_letters(received_at, subject, reason, raw, headers, event_type, idempotency_key,
+                         attempts, last_attempt_at)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 1, ?1)
+ON CONFLICT(idempotency_key) DO UPDATE SET
+  reason = excluded.reason, subject = excluded.subject, attempts = attempts + 1,
+  last_attempt_at = excluded.last_attempt_at)sql"),
+        update_dead_letter(db,
+                           "UPDATE dead_letters SET reason = ?2, attempts = attempts + 1, "
+                           "last_attempt_at = ?3 WHERE id = ?1"),
+        delete_dead_letter(db, "DELETE FROM dead_letters WHERE id = ?1") {}
+
+  SQLite::Statement begin, commit, rollback, savepoint, release, rollback_to;
+  SQLite::Statement key_applied, record_key;
+  SQLite::Statement customer_by_email, ensure_customer, update_customer;
+  SQLite::Statement append_timeline;
+  SQLite::Statement purchase_before, upsert_purchase;
+  SQLite::Statement upsert_work_order, work_order_owner;
+  SQLite::Statement add_knowledge, adjust_lifetime_value;
+  SQLite::Statement insert_dead_letter, update_dead_letter, delete_dead_letter;
+};
+
+StoreWriter::StoreWriter(const std::filesystem::path& db_path, WriterOptions options)
+    : db_(open_store_for_writing(db_path)),
+      statements_(std::make_unique<Statements>(*db_)),
+      options_(options) {}
+
+StoreWriter::~StoreWriter() = default;
+
+SQLite::Database& StoreWriter::database() { return *db_; }
+
+std::vector<Outcome> StoreWriter::apply_batch(const std::vector<WriteItem>& items) {
+  std::vector<Outcome> outcomes;
+  outcomes.reserve(items.size());
+  auto& s = *statements_;
+  try {
+    run(s.begin);
+    for (const auto& item : items) {
+      if (const auto* letter = std::get_if<DeadLetter>(&item.content)) {
+        record_dead_letter(*letter, item);
+        outcomes.push_back(Outcome::dead_lettered);
+        continue;
+      }
+      const auto& handled = std::get<HandledEvent>(item.content);
+      auto reject = [&](const std::string& reason) {
+        run(s.rollback_to);
+        run(s.release);
+        const sdk::Event& event = handled.event;
+        spdlog::warn("[Store] Dead letter from {} ({} {}): {}", event.subject, event.event_type,
+                     event.idempotency_key, reason);
+        record_dead_letter(DeadLetter{reason, event.raw, event.subject, event.headers,
+                                      event.event_type, event.idempotency_key},
+                           item);
+        outcomes.push_back(Outcome::dead_lettered);
+      };
+      run(s.savepoint);
+      try {
+        outcomes.push_back(apply_event(handled, item));
+        run(s.release);
+      } catch (const SQLite::Exception& error) {
+        if (is_transient(error.getErrorCode())) throw;
+        reject(std::string("store rejected the event: ") + error.what());
+      } catch (const EventRejected& error) {
+        reject(error.what());
+      }
+    }
+    run(s.commit);
+  } catch (const SQLite::Exception& error) {
+    if (!db_->getHandle() || sqlite3_get_autocommit(db_->getHandle()) == 0) {
+      try {
+        run(s.rollback);
+      } catch (const SQLite::Exception&) {
+        // The transaction is already gone (SQLite rolls back on some errors).
+      }
+    }
+    throw TransientStoreError(std::string("store error, batch of ") +
+                              std::to_string(items.size()) + " rolled back: " + error.what());
+  }
+  return outcomes;
+}
+
+void StoreWriter::record_dead_letter(const DeadLetter& letter, const WriteItem& item) {
+  auto& s = *statements_;
+  const std::int64_t now = unix_now();
+  if (item.replay_of) {
+    s.update_dead_letter.bind(1, static_cast<int64_t>(*item.replay_of));
+    s.update_dead_letter.bind(2, letter.reason);
+    s.update_dead_letter.bind(3, static_cast<int64_t>(now));
+    run(s.update_dead_letter);
+    return;
+  }
+  auto& insert = s.insert_dead_letter;
+  insert.bind(1, static_cast<int64_t>(now));
+  insert.bind(2, letter.subject);
+  insert.bind(3, letter.reason);
+  insert.bind(4, letter.raw.data(), static_cast<int>(letter.raw.size()));
+  insert.bind(5, headers_json(letter.headers));
+  bind_optional(insert, 6, letter.event_type.empty() ? std::nullopt : std::optional(letter.event_type));
+  insert.bind(7, letter.idempotency_key.empty() ? "fnv128:" + fnv1a_128_hex(letter.raw)
+                                               : letter.idempotency_key);
+  run(insert);
+}
+
+std::string StoreWriter::resolve_customer(const sdk::Event& event) {
+  auto& s = *statements_;
+  std::string customer_id = event.customer_id;
+  const std::optional<std::string> email =
+      event.customer_email.empty() ? std::nullopt : std::optional(event.customer_email);
+  if (customer_id.empty()) {
+    s.customer_by_email.bind(1, event.customer_email);
+    if (s.customer_by_email.executeStep()) customer_id = s.customer_by_email.getColumn(0).getString();
+    s.customer_by_email.tryReset();
+    if (customer_id.empty()) {
+      if (!options_.auto_create_customers) {
+        throw EventRejected("no customer with email " + event.customer_email +
+                            " and NATS_AUTO_CREATE_CUSTOMER is false");
+      }
+      // Derived from the email, so every instance creates the same id.
+      customer_id = "cust_" + fnv1a_128_hex(event.customer_email).substr(0, 16);
+    }
+  }
+  auto& ensure = s.ensure_customer;
+  ensure.bind(1, customer_id);
+  bind_optional(ensure, 2, string_field(event.data, "customer_name"));
+  bind_optional(ensure, 3, email);
+  ensure.bind(4, static_cast<int64_t>(event.timestamp));
+  ensure.bind(5, static_cast<int64_t>(unix_now()));
+  run(ensure);
+  return customer_id;
+}
+
+Outcome StoreWriter::apply_event(const HandledEvent& handled, const WriteItem& item) {
+  auto& s = *statements_;
+  const sdk::Event& event = handled.event;
+
+  s.key_applied.bind(1, event.idempotency_key);
+  const bool seen = s.key_applied.executeStep();
+  s.key_applied.tryReset();
+  if (seen) {
+    if (item.replay_of) {
+      s.delete_dead_letter.bind(1, static_cast<int64_t>(*item.replay_of));
+      run(s.delete_dead_letter);
+    }
+    return Outcome::duplicate;
+  }
+
+  const std::string customer_id = resolve_customer(event);
+  const std::int64_t now = unix_now();
+
+  for (const sdk::Mutation& mutation : handled.mutations) {
+    std::visit(
+        [&](const auto& m) {
+          using M = std::decay_t<decltype(m)>;
+          if constexpr (std::is_same_v<M, sdk::UpdateCustomer>) {
+            auto& q = s.update_customer;
+            q.bind(1, customer_id);
+            bind_optional(q, 2, m.name);
+            bind_optional(q, 3, m.email);
+            bind_optional(q, 4, m.phone);
+            bind_optional(q, 5, m.company);
+            bind_optional(q, 6, m.status);
+            bind_json(q, 7, m.tags);
+            bind_json(q, 8, m.custom_fields);
+            q.bind(9, static_cast<int64_t>(now));
+            run(q);
+          } else if constexpr (std::is_same_v<M, sdk::AppendTimelineEvent>) {
+            auto& q = s.append_timeline;
+            q.bind(1, customer_id);
+            q.bind(2, m.event_type.empty() ? event.event_type : m.event_type);
+            q.bind(3, static_cast<int64_t>(m.event_date.value_or(event.timestamp)));
+            bind_optional(q, 4, m.title);
+            bind_optional(q, 5, m.description);
+            bind_optional(q, 6, m.amount);
+            bind_optional(q, 7, m.status);
+            q.bind(8, m.metadata.dump());
+            bind_optional(q, 9, m.agent_notes);
+            q.bind(10, event.source_service);
+            q.bindNoCopy(11, event.raw);
+            q.bind(12, static_cast<int64_t>(now));
+            run(q);
+          } else if constexpr (std::is_same_v<M, sdk::UpsertPurchase>) {
+            // The purchase's lifetime value moves with it: take back what a
+            // previous version of this purchase added, then add the new total.
+            auto& before = s.purchase_before;
+            before.bind(1, m.purchase_id);
+            if (before.executeStep()) {
+              const std::string previous_owner = before.getColumn(0).getString();
+              const double previous_total = before.getColumn(1).getDouble();
+              before.tryReset();
+              s.adjust_lifetime_value.bind(1, previous_owner);
+              s.adjust_lifetime_value.bind(2, -previous_total);
+              run(s.adjust_lifetime_value);
+            } else {
+              before.tryReset();
+            }
+            auto& q = s.upsert_purchase;
+            q.bind(1, m.purchase_id);
+            q.bind(2, customer_id);
+            bind_optional(q, 3, m.product_name);
+            bind_optional(q, 4, m.product_sku);
+            q.bind(5, static_cast<int64_t>(m.quantity));
+            bind_optional(q, 6, m.price);
+            q.bind(7, m.total);
+            q.bind(8, static_cast<int64_t>(m.purchase_date.value_or(event.timestamp)));
+            bind_optional(q, 9, m.warranty_expires);
+            q.bind(10, m.metadata.dump());
+            q.bind(11, static_cast<int64_t>(now));
+            run(q);
+            s.adjust_lifetime_value.bind(1, customer_id);
+            s.adjust_lifetime_value.bind(2, m.total);
+            run(s.adjust_lifetime_value);
+          } else if constexpr (std::is_same_v<M, sdk::UpsertWorkOrder>) {
+            auto& q = s.upsert_work_order;
+            q.bind(1, m.work_order_id);
+            q.bind(2, customer_id);
+            bind_optional(q, 3, m.order_type);
+            bind_optional(q, 4, m.issue_description);
+            bind_optional(q, 5, m.resolution);
+            bind_optional(q, 6, m.status);
+            bind_optional(q, 7, m.priority);
+            bind_optional(q, 8, m.assigned_to);
+            q.bind(9, static_cast<int64_t>(m.created_date.value_or(event.timestamp)));
+            bind_optional(q, 10, m.completed_date);
+            bind_optional(q, 11, m.cost);
+            bind_json(q, 12, m.metadata);
+            if (run(q) == 0) {
+              s.work_order_owner.bind(1, m.work_order_id);
+              std::string owner;
+              if (s.work_order_owner.executeStep()) owner = s.work_order_owner.getColumn(0).getString();
+              s.work_order_owner.tryReset();
+              throw EventRejected("work order " + m.work_order_id + " belongs to customer " +
+                                  owner + ", not " + customer_id);
+            }
+          } else if constexpr (std::is_same_v<M, sdk::AddKnowledge>) {
+            auto& q = s.add_knowledge;
+            q.bind(1, customer_id);
+            q.bind(2, m.content);
+            q.bind(3, m.category);
+            q.bind(4, m.importance);
+            q.bind(5, m.tags.dump());
+            q.bind(6, m.source);
+            q.bind(7, static_cast<int64_t>(event.timestamp));
+            run(q);
+          } else if constexpr (std::is_same_v<M, sdk::AdjustLifetimeValue>) {
+            s.adjust_lifetime_value.bind(1, customer_id);
+            s.adjust_lifetime_value.bind(2, m.delta);
+            run(s.adjust_lifetime_value);
+          }
+        },
+        mutation);
+  }
+
+  auto& record = s.record_key;
+  record.bind(1, event.idempotency_key);
+  record.bind(2, customer_id);
+  record.bind(3, static_cast<int64_t>(now));
+  run(record);
+  if (item.replay_of) {
+    s.delete_dead_letter.bind(1, static_cast<int64_t>(*item.replay_of));
+    run(s.delete_dead_letter);
+  }
+  return Outcome::applied;
+}
+
+const char* to_string(Outcome outcome) {
+  switch (outcome) {
+    case Outcome::applied: return "applied";
+    case Outcome::duplicate: return "duplicate";
+    case Outcome::dead_lettered: return "dead_lettered";
+    case Outcome::retry_later: return "retry_later";
+  }
+  return "unknown";
+}
+
+}  // namespace customeriq

@@ -1,0 +1,68 @@
+// What flows between the stages: raw messages from sources, and the
+// decoded-and-handled items the writer commits.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <utility>
+#include <variant>
+#include <vector>
+
+#include <customeriq/sdk/event.hpp>
+#include <customeriq/sdk/mutation.hpp>
+
+namespace customeriq {
+
+using Headers = std::vector<std::pair<std::string, std::string>>;
+
+// How the writer settled an item; handed to the item's source after commit.
+enum class Outcome {
+  applied,        // effects committed
+  duplicate,      // its idempotency key was applied before: nothing changed
+  dead_lettered,  // committed to dead_letters with the reason
+  retry_later,    // not committed (transient store error): redeliver it
+};
+
+const char* to_string(Outcome outcome);
+
+// Called once per item, after the transaction holding its effects committed
+// (or, for retry_later, rolled back). The JetStream source acks/naks here.
+using AckFunction = std::function<void(Outcome)>;
+
+// Bytes as a source received them.
+struct RawMessage {
+  std::string bytes;
+  std::string subject;
+  Headers headers;
+  AckFunction ack;                          // may be empty
+  std::optional<std::int64_t> replay_of;    // dead_letters.id being replayed
+  std::chrono::steady_clock::time_point received = std::chrono::steady_clock::now();
+};
+
+struct DeadLetter {
+  std::string reason;
+  std::string raw;
+  std::string subject;
+  Headers headers;
+  std::string event_type;       // when it could be read
+  std::string idempotency_key;  // when it could be computed
+};
+
+struct HandledEvent {
+  sdk::Event event;
+  std::string handler_id;
+  std::vector<sdk::Mutation> mutations;
+};
+
+// One unit of work for the writer.
+struct WriteItem {
+  std::variant<HandledEvent, DeadLetter> content;
+  AckFunction ack;
+  std::optional<std::int64_t> replay_of;
+  std::chrono::steady_clock::time_point received;
+};
+
+}  // namespace customeriq

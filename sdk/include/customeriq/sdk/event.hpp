@@ -1,0 +1,110 @@
+// Event: one customer event as the core hands it to a handler plugin, and
+// helpers for reading its fields with errors that name the field.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace customeriq::sdk {
+
+using Json = nlohmann::json;
+
+// A decoded, validated event. The core guarantees: event_type is non-empty,
+// data and metadata are JSON objects (empty when absent), timestamp is unix
+// seconds (the receive time when the event carried none), and the customer is
+// identified either by customer_id or by customer_email.
+struct Event {
+  std::string customer_id;     // as sent; empty when the event named only an email
+  std::string customer_email;  // data.email or data.customer_email, lower-cased; may be empty
+  std::string event_type;
+  std::int64_t timestamp = 0;  // unix seconds
+  std::string source_service;
+  Json data = Json::object();
+  Json metadata = Json::object();
+  std::string raw;      // the exact bytes received
+  std::string subject;  // NATS subject, or "file:<name>" for ingested files
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string idempotency_key;  // event_id, else Nats-Msg-Id, else a hash of raw
+};
+
+// Thrown by a handler (directly or through the helpers below) when the event
+// cannot be handled as sent. The core dead-letters the event with what() as
+// the reason; the service goes on.
+class InvalidEvent : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+namespace detail {
+inline const char* json_type_name(const Json& value) { return value.type_name(); }
+[[noreturn]] inline void wrong_type(std::string_view key, const char* expected, const Json& got) {
+  throw InvalidEvent("data." + std::string(key) + " must be " + expected + ", got " +
+                     json_type_name(got) + " " + got.dump());
+}
+inline const Json* find(const Json& object, std::string_view key) {
+  auto it = object.find(key);
+  if (it == object.end() || it->is_null()) return nullptr;
+  return &*it;
+}
+}  // namespace detail
+
+// The string at object[key]; nullopt when absent or null; InvalidEvent when
+// present with another type.
+inline std::optional<std::string> optional_string(const Json& object, std::string_view key) {
+  const Json* value = detail::find(object, key);
+  if (!value) return std::nullopt;
+  if (!value->is_string()) detail::wrong_type(key, "a string", *value);
+  return value->get<std::string>();
+}
+
+// The string at object[key]; InvalidEvent when absent, empty or not a string.
+inline std::string required_string(const Json& object, std::string_view key) {
+  auto value = optional_string(object, key);
+  if (!value || value->empty()) throw InvalidEvent("data." + std::string(key) + " is required");
+  return *value;
+}
+
+// A number at object[key]. Numeric strings are not accepted: "abc" and "12"
+// are both errors, so a publisher's type bug is caught at the door.
+inline std::optional<double> optional_number(const Json& object, std::string_view key) {
+  const Json* value = detail::find(object, key);
+  if (!value) return std::nullopt;
+  if (!value->is_number()) detail::wrong_type(key, "a number", *value);
+  return value->get<double>();
+}
+
+inline double required_number(const Json& object, std::string_view key) {
+  auto value = optional_number(object, key);
+  if (!value) throw InvalidEvent("data." + std::string(key) + " is required");
+  return *value;
+}
+
+// An integral number at object[key] (2.0 is accepted, 2.5 is not).
+inline std::optional<std::int64_t> optional_integer(const Json& object, std::string_view key) {
+  const Json* value = detail::find(object, key);
+  if (!value) return std::nullopt;
+  if (value->is_number_integer()) return value->get<std::int64_t>();
+  if (value->is_number_float()) {
+    double number = value->get<double>();
+    if (number == static_cast<double>(static_cast<std::int64_t>(number)))
+      return static_cast<std::int64_t>(number);
+  }
+  detail::wrong_type(key, "an integer", *value);
+}
+
+// A boolean at object[key]; false when absent.
+inline bool flag(const Json& object, std::string_view key) {
+  const Json* value = detail::find(object, key);
+  if (!value) return false;
+  if (!value->is_boolean()) detail::wrong_type(key, "true or false", *value);
+  return value->get<bool>();
+}
+
+}  // namespace customeriq::sdk
