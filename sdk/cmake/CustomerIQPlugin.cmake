@@ -11,6 +11,12 @@ function(customeriq_add_plugin id)
   set(target customeriq_plugin_${id})
   add_library(${target} MODULE ${ARG_SOURCES})
   target_link_libraries(${target} PRIVATE CustomerIQ::sdk)
+  # Only the descriptor is exported: no library internals leak into the
+  # host's symbol space, and the library can be unloaded again.
+  target_link_options(${target} PRIVATE
+    "LINKER:--version-script=${CMAKE_CURRENT_FUNCTION_LIST_DIR}/customeriq_plugin.map")
+  set_property(TARGET ${target} APPEND PROPERTY LINK_DEPENDS
+    "${CMAKE_CURRENT_FUNCTION_LIST_DIR}/customeriq_plugin.map")
   set_target_properties(${target} PROPERTIES
     OUTPUT_NAME ${id}
     PREFIX ""

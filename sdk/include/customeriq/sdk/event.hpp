@@ -37,7 +37,9 @@ struct Event {
 // Thrown by a handler (directly or through the helpers below) when the event
 // cannot be handled as sent. The core dead-letters the event with what() as
 // the reason; the service goes on.
-class InvalidEvent : public std::runtime_error {
+// Visible across the plugin boundary so the core's catch matches the type
+// thrown by a plugin built with hidden visibility.
+class __attribute__((visibility("default"))) InvalidEvent : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
 };

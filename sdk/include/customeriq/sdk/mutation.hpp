@@ -59,7 +59,7 @@ struct UpsertPurchase {
 // completed_date and leaves the rest as opened).
 struct UpsertWorkOrder {
   std::string work_order_id;
-  std::optional<std::string> order_type;
+  std::optional<std::string> order_type;  // on insert, the event's type when absent
   std::optional<std::string> issue_description;
   std::optional<std::string> resolution;
   std::optional<std::string> status;

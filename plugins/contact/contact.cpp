@@ -1,0 +1,79 @@
+// contact: a customer contact (call, chat, email...) -> a timeline row.
+#include <initializer_list>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <customeriq/sdk/sdk.hpp>
+
+namespace sdk = customeriq::sdk;
+
+namespace {
+
+// The first of keys present in data, with its value (type-checked).
+struct FoundText {
+  std::string_view key;
+  std::string value;
+};
+
+std::optional<FoundText> first_string(const sdk::Json& data,
+                                      std::initializer_list<std::string_view> keys) {
+  for (std::string_view key : keys)
+    if (auto value = sdk::optional_string(data, key)) return FoundText{key, std::move(*value)};
+  return std::nullopt;
+}
+
+// The SDK helpers name every key "data.<key>"; this one reads event.metadata.
+std::optional<std::string> metadata_string(const sdk::Json& metadata, const char* key) {
+  auto it = metadata.find(key);
+  if (it == metadata.end() || it->is_null()) return std::nullopt;
+  if (!it->is_string())
+    throw sdk::InvalidEvent(std::string("metadata.") + key + " must be a string, got " +
+                            it->type_name() + " " + it->dump());
+  return it->get<std::string>();
+}
+
+class ContactHandler final : public sdk::EventHandler {
+ public:
+  explicit ContactHandler(const sdk::Json& /*config*/) {}
+
+  std::vector<sdk::Mutation> handle(const sdk::Event& event,
+                                    const sdk::HandlerContext& context) const override {
+    const sdk::Json& data = event.data;
+    sdk::AppendTimelineEvent timeline;
+    timeline.event_type = "contact";
+    timeline.metadata = data;
+
+    if (auto title = first_string(data, {"subject", "title"})) {
+      timeline.title = std::move(title->value);
+      timeline.metadata.erase(std::string(title->key));
+    } else {
+      auto channel = sdk::optional_string(data, "channel");
+      if (!channel) channel = metadata_string(event.metadata, "channel");
+      timeline.title = channel ? "Contact via " + *channel : "Customer contact";
+    }
+    if (auto text = first_string(data, {"message", "description", "notes"})) {
+      timeline.description = context.summarize(text->value);
+      timeline.metadata.erase(std::string(text->key));
+    }
+    timeline.status = sdk::optional_string(data, "status");
+    if (timeline.status) timeline.metadata.erase("status");
+
+    std::vector<sdk::Mutation> mutations;
+    mutations.emplace_back(std::move(timeline));
+    return mutations;
+  }
+};
+
+const sdk::PluginDescriptor* describe() {
+  static constexpr const char* types[] = {"contact"};
+  static const auto descriptor = sdk::handler_descriptor<ContactHandler>(
+      "contact", "1.0.0", "Customer contacts: a timeline entry with the rest of data as metadata",
+      types);
+  return &descriptor;
+}
+
+}  // namespace
+
+CUSTOMERIQ_EXPORT_PLUGIN(describe)

@@ -1,0 +1,130 @@
+// note: notes and observations about a customer -> a knowledge row and a
+// timeline row.
+#include <algorithm>
+#include <cctype>
+#include <cstdint>
+#include <initializer_list>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <customeriq/sdk/sdk.hpp>
+
+namespace sdk = customeriq::sdk;
+
+namespace {
+
+std::string lower(std::string text) {
+  std::transform(text.begin(), text.end(), text.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return text;
+}
+
+[[noreturn]] void bad_importance(const sdk::Json& got) {
+  throw sdk::InvalidEvent(
+      "data.importance must be an integer 1..10 or low, medium, high, critical, got " +
+      std::string(got.type_name()) + " " + got.dump());
+}
+
+// data.importance: 1..10, or a level name; nullopt when absent.
+std::optional<int> importance_of(const sdk::Json& data) {
+  auto it = data.find("importance");
+  if (it == data.end() || it->is_null()) return std::nullopt;
+  if (it->is_string()) {
+    const std::string level = lower(it->get<std::string>());
+    if (level == "low") return 3;
+    if (level == "medium") return 5;
+    if (level == "high") return 8;
+    if (level == "critical") return 10;
+    bad_importance(*it);
+  }
+  if (!it->is_number()) bad_importance(*it);
+  const double value = it->get<double>();
+  if (value < 1 || value > 10 || value != static_cast<double>(static_cast<int>(value)))
+    bad_importance(*it);
+  return static_cast<int>(value);
+}
+
+std::optional<std::string> first_string(const sdk::Json& data,
+                                        std::initializer_list<std::string_view> keys) {
+  for (std::string_view key : keys) {
+    auto value = sdk::optional_string(data, key);
+    if (value && !value->empty()) return value;
+  }
+  return std::nullopt;
+}
+
+std::optional<sdk::Json> optional_string_list(const sdk::Json& data, const char* key) {
+  auto it = data.find(key);
+  if (it == data.end() || it->is_null()) return std::nullopt;
+  if (!it->is_array() ||
+      !std::all_of(it->begin(), it->end(), [](const sdk::Json& item) { return item.is_string(); }))
+    throw sdk::InvalidEvent(std::string("data.") + key + " must be an array of strings, got " +
+                            it->type_name() + " " + it->dump());
+  return *it;
+}
+
+class NoteHandler final : public sdk::EventHandler {
+ public:
+  explicit NoteHandler(const sdk::Json& config)
+      : default_category_(config.value("default_category", std::string("general"))) {
+    const auto importance = config.value("default_importance", std::int64_t{5});
+    if (importance < 1 || importance > 10)
+      throw std::invalid_argument("default_importance must be 1..10, got " +
+                                  std::to_string(importance));
+    default_importance_ = static_cast<int>(importance);
+  }
+
+  std::vector<sdk::Mutation> handle(const sdk::Event& event,
+                                    const sdk::HandlerContext& context) const override {
+    const sdk::Json& data = event.data;
+
+    sdk::AddKnowledge knowledge;
+    auto content = first_string(data, {"content", "note", "text"});
+    if (!content) throw sdk::InvalidEvent("data.content is required");
+    knowledge.content = std::move(*content);
+    knowledge.category = sdk::optional_string(data, "category").value_or(default_category_);
+    knowledge.importance = importance_of(data).value_or(default_importance_);
+    knowledge.tags = optional_string_list(data, "tags").value_or(sdk::Json::array());
+    auto source = sdk::optional_string(data, "source");
+    if (source && !source->empty())
+      knowledge.source = std::move(*source);
+    else
+      knowledge.source = event.source_service.empty() ? event.event_type : event.source_service;
+
+    sdk::AppendTimelineEvent timeline;
+    timeline.event_type = event.event_type;
+    timeline.title = sdk::optional_string(data, "title")
+                         .value_or(event.event_type == "observation" ? "Observation" : "Note");
+    timeline.description = context.summarize(knowledge.content);
+    timeline.metadata = {{"category", knowledge.category}, {"importance", knowledge.importance}};
+
+    std::vector<sdk::Mutation> mutations;
+    mutations.emplace_back(std::move(knowledge));
+    mutations.emplace_back(std::move(timeline));
+    return mutations;
+  }
+
+ private:
+  std::string default_category_;
+  int default_importance_ = 5;
+};
+
+const sdk::PluginDescriptor* describe() {
+  static constexpr sdk::ConfigKey keys[] = {
+      {"default_category", sdk::ConfigType::string, "\"general\"",
+       "knowledge category when the event has no data.category"},
+      {"default_importance", sdk::ConfigType::integer, "5",
+       "knowledge importance (1..10) when the event has no data.importance"}};
+  static constexpr const char* types[] = {"note", "observation"};
+  static const auto descriptor = sdk::handler_descriptor<NoteHandler>(
+      "note", "1.0.0", "Notes and observations: knowledge rows the customer profile remembers",
+      types, keys);
+  return &descriptor;
+}
+
+}  // namespace
+
+CUSTOMERIQ_EXPORT_PLUGIN(describe)

@@ -1,0 +1,102 @@
+// profile_update: changes to the customer's own fields -> UpdateCustomer and
+// a timeline row listing what changed.
+#include <algorithm>
+#include <cctype>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <customeriq/sdk/sdk.hpp>
+
+namespace sdk = customeriq::sdk;
+
+namespace {
+
+[[noreturn]] void wrong_type(std::string_view key, const char* expected, const sdk::Json& got) {
+  throw sdk::InvalidEvent("data." + std::string(key) + " must be " + expected + ", got " +
+                          got.type_name() + " " + got.dump());
+}
+
+const sdk::Json* find(const sdk::Json& data, const char* key) {
+  auto it = data.find(key);
+  return it == data.end() || it->is_null() ? nullptr : &*it;
+}
+
+std::optional<sdk::Json> optional_string_list(const sdk::Json& data, const char* key) {
+  const sdk::Json* value = find(data, key);
+  if (!value) return std::nullopt;
+  if (!value->is_array() || !std::all_of(value->begin(), value->end(),
+                                         [](const sdk::Json& item) { return item.is_string(); }))
+    wrong_type(key, "an array of strings", *value);
+  return *value;
+}
+
+std::optional<sdk::Json> optional_object(const sdk::Json& data, const char* key) {
+  const sdk::Json* value = find(data, key);
+  if (!value) return std::nullopt;
+  if (!value->is_object()) wrong_type(key, "an object", *value);
+  return *value;
+}
+
+class ProfileUpdateHandler final : public sdk::EventHandler {
+ public:
+  explicit ProfileUpdateHandler(const sdk::Json& /*config*/) {}
+
+  std::vector<sdk::Mutation> handle(const sdk::Event& event,
+                                    const sdk::HandlerContext& /*context*/) const override {
+    const sdk::Json& data = event.data;
+    sdk::UpdateCustomer update;
+    update.name = sdk::optional_string(data, "name");
+    if (!update.name) update.name = sdk::optional_string(data, "customer_name");
+    update.email = sdk::optional_string(data, "email");
+    // The core identifies customers by lower-cased email; store it the same way.
+    if (update.email)
+      std::transform(update.email->begin(), update.email->end(), update.email->begin(),
+                     [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    update.phone = sdk::optional_string(data, "phone");
+    update.company = sdk::optional_string(data, "company");
+    update.status = sdk::optional_string(data, "status");
+    update.tags = optional_string_list(data, "tags");
+    update.custom_fields = optional_object(data, "custom_fields");
+
+    sdk::Json fields = sdk::Json::array();
+    std::string listed;
+    auto note = [&](bool present, const char* field) {
+      if (!present) return;
+      fields.push_back(field);
+      listed += listed.empty() ? field : std::string(", ") + field;
+    };
+    note(update.name.has_value(), "name");
+    note(update.email.has_value(), "email");
+    note(update.phone.has_value(), "phone");
+    note(update.company.has_value(), "company");
+    note(update.status.has_value(), "status");
+    note(update.tags.has_value(), "tags");
+    note(update.custom_fields.has_value(), "custom_fields");
+    if (fields.empty()) throw sdk::InvalidEvent("profile_update changes no field");
+
+    sdk::AppendTimelineEvent timeline;
+    timeline.event_type = "profile_update";
+    timeline.title = "Profile updated";
+    timeline.description = "Updated: " + listed;
+    timeline.metadata = {{"fields", std::move(fields)}};
+
+    std::vector<sdk::Mutation> mutations;
+    mutations.emplace_back(std::move(update));
+    mutations.emplace_back(std::move(timeline));
+    return mutations;
+  }
+};
+
+const sdk::PluginDescriptor* describe() {
+  static constexpr const char* types[] = {"profile_update"};
+  static const auto descriptor = sdk::handler_descriptor<ProfileUpdateHandler>(
+      "profile_update", "1.0.0",
+      "Profile updates: name, email, phone, company, status, tags, custom_fields", types);
+  return &descriptor;
+}
+
+}  // namespace
+
+CUSTOMERIQ_EXPORT_PLUGIN(describe)

@@ -1,0 +1,103 @@
+// support_ticket: a ticket -> a timeline row, and a knowledge row when the
+// ticket is flagged (important / save_as_memory) or its priority says so.
+#include <algorithm>
+#include <cctype>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <customeriq/sdk/sdk.hpp>
+
+namespace sdk = customeriq::sdk;
+
+namespace {
+
+std::string lower(std::string text) {
+  std::transform(text.begin(), text.end(), text.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return text;
+}
+
+int importance_of(const std::optional<std::string>& priority) {
+  if (!priority) return 5;
+  const std::string level = lower(*priority);
+  if (level == "low") return 3;
+  if (level == "medium") return 5;
+  if (level == "high") return 8;
+  if (level == "urgent" || level == "critical") return 10;
+  return 5;
+}
+
+class SupportTicketHandler final : public sdk::EventHandler {
+ public:
+  explicit SupportTicketHandler(const sdk::Json& config) {
+    for (const auto& priority : config.value("knowledge_priorities", sdk::Json::array()))
+      knowledge_priorities_.push_back(lower(priority.get<std::string>()));
+  }
+
+  std::vector<sdk::Mutation> handle(const sdk::Event& event,
+                                    const sdk::HandlerContext& context) const override {
+    const sdk::Json& data = event.data;
+    const auto ticket_id = sdk::optional_string(data, "ticket_id");
+    const auto priority = sdk::optional_string(data, "priority");
+    const auto category = sdk::optional_string(data, "category");
+    const bool important = sdk::flag(data, "important");
+    const bool save_as_memory = sdk::flag(data, "save_as_memory");
+
+    std::optional<std::string> description;
+    if (auto text = sdk::optional_string(data, "description")) description = context.summarize(*text);
+
+    sdk::AppendTimelineEvent timeline;
+    timeline.event_type = "support_ticket";
+    timeline.title = sdk::optional_string(data, "title")
+                         .value_or(ticket_id ? "Support ticket " + *ticket_id : "Support ticket");
+    timeline.description = description;
+    timeline.status = sdk::optional_string(data, "status");
+    timeline.agent_notes = sdk::optional_string(data, "agent_notes");
+    if (ticket_id) timeline.metadata["ticket_id"] = *ticket_id;
+    if (priority) timeline.metadata["priority"] = *priority;
+    if (category) timeline.metadata["category"] = *category;
+
+    std::vector<sdk::Mutation> mutations;
+    const bool save =
+        important || save_as_memory || (priority && is_knowledge_priority(*priority));
+    if (save) {
+      sdk::AddKnowledge knowledge;
+      knowledge.content = description ? *timeline.title + ": " + *description : *timeline.title;
+      knowledge.category = category.value_or("support");
+      knowledge.importance = importance_of(priority);
+      knowledge.tags = sdk::Json::array({"support_ticket"});
+      if (priority) knowledge.tags.push_back(*priority);
+      knowledge.source = ticket_id ? "support_ticket:" + *ticket_id : "support_ticket";
+      mutations.emplace_back(std::move(timeline));
+      mutations.emplace_back(std::move(knowledge));
+    } else {
+      mutations.emplace_back(std::move(timeline));
+    }
+    return mutations;
+  }
+
+ private:
+  bool is_knowledge_priority(const std::string& priority) const {
+    return std::find(knowledge_priorities_.begin(), knowledge_priorities_.end(), lower(priority)) !=
+           knowledge_priorities_.end();
+  }
+
+  std::vector<std::string> knowledge_priorities_;  // lower-cased
+};
+
+const sdk::PluginDescriptor* describe() {
+  static constexpr sdk::ConfigKey keys[] = {
+      {"knowledge_priorities", sdk::ConfigType::string_list, "[]",
+       "tickets with one of these priorities (any case) are saved as knowledge even when not "
+       "flagged important or save_as_memory"}};
+  static constexpr const char* types[] = {"support_ticket"};
+  static const auto descriptor = sdk::handler_descriptor<SupportTicketHandler>(
+      "support_ticket", "1.0.0", "Support tickets: timeline entry, knowledge when important",
+      types, keys);
+  return &descriptor;
+}
+
+}  // namespace
+
+CUSTOMERIQ_EXPORT_PLUGIN(describe)
