@@ -107,7 +107,9 @@ Json LoadedPlugin::resolve_config(const Json& given) const {
                           (accepted.empty() ? "none" : accepted) + ")");
       }
       if (!has_type(value, key->type)) {
-        throw PluginError(who + ": config key '" + name + "' must be a " + to_string(key->type) +
+        const bool vowel = std::string_view("aeiou").find(to_string(key->type)[0]) != std::string_view::npos;
+        throw PluginError(who + ": config key '" + name + "' must be " + (vowel ? "an " : "a ") +
+                          to_string(key->type) +
                           ", got " + value.dump());
       }
       resolved[name] = value;

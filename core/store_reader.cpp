@@ -5,6 +5,7 @@
 
 #include <SQLiteCpp/Database.h>
 #include <SQLiteCpp/Statement.h>
+#include <sqlite3.h>
 
 #include "store_schema.hpp"
 
@@ -142,9 +143,9 @@ SELECT kind, id, customer_id, title, snippet, rank FROM (
     statement.bind(3, static_cast<int64_t>(options.limit));
     return all_rows(statement);
   } catch (const SQLite::Exception& error) {
-    const std::string message = error.what();
-    if (message.find("fts5") != std::string::npos || message.find("syntax") != std::string::npos)
-      throw std::invalid_argument("bad search query '" + query + "': " + message);
+    // A plain SQLITE_ERROR here comes from MATCH: the query is malformed.
+    if (error.getErrorCode() == SQLITE_ERROR)
+      throw std::invalid_argument("bad search query '" + query + "': " + error.what());
     throw;
   }
 }

@@ -133,7 +133,7 @@ ON CONFLICT(id) DO UPDATE SET
         upsert_work_order(db, R"sql(
 INSERT INTO work_orders(id, customer_id, order_type, issue_description, resolution, status,
                         priority, assigned_to, created_date, completed_date, cost, metadata)
-VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, COALESCE(?12, '{}'))
+VALUES (?1, ?2, COALESCE(?3, ?13), ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, COALESCE(?12, '{}'))
 ON CONFLICT(id) DO UPDATE SET
   order_type = COALESCE(?3, order_type),
   issue_description = COALESCE(?4, issue_description),
@@ -378,6 +378,7 @@ Outcome StoreWriter::apply_event(const HandledEvent& handled, const WriteItem& i
             bind_optional(q, 10, m.completed_date);
             bind_optional(q, 11, m.cost);
             bind_json(q, 12, m.metadata);
+            q.bind(13, event.event_type);
             if (run(q) == 0) {
               s.work_order_owner.bind(1, m.work_order_id);
               std::string owner;

@@ -32,9 +32,8 @@ int run_validate(Args& args, const GlobalOptions& global) {
   auto files = args.positionals(1);
   GlobalOptions options = global;
   if (!files.empty()) options.pipeline = files[0];
-  const Settings settings = settings_for(options);
   try {
-    auto pipeline = load_pipeline(settings);
+    auto pipeline = load_pipeline(settings_for(options));
     std::cout << "ok: " << pipeline->config().file.string() << " (" << pipeline->routes().size()
               << " handlers";
     if (pipeline->summarizer_plugin())

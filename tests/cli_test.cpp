@@ -1,0 +1,187 @@
+// The customeriq command line, run as a user would.
+#include <catch2/catch.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include "support/test_support.hpp"
+
+using namespace customeriq::test;
+using Json = nlohmann::json;
+
+namespace {
+
+const std::string kSeed = read_file(source_dir() / "examples/events/seed.jsonl");
+
+std::vector<std::string> with_db(const TempDir& dir, std::vector<std::string> args) {
+  args.insert(args.begin(), {"--db", (dir / "db.sqlite").string()});
+  return args;
+}
+
+}  // namespace
+
+TEST_CASE("--help works for the program and every command", "[cli]") {
+  auto help = run_customeriq({"--help"});
+  CHECK(help.exit_code == 0);
+  for (const char* command : {"ingest", "profile", "search", "validate", "plugins", "dead-letters"}) {
+    INFO(command);
+    CHECK_THAT(help.out, Catch::Contains(std::string("  ") + command));
+    auto command_help = run_customeriq({command, "--help"});
+    CHECK(command_help.exit_code == 0);
+    CHECK_THAT(command_help.out, Catch::StartsWith(std::string("usage: customeriq ") + command));
+  }
+}
+
+TEST_CASE("usage errors exit 2 with a message", "[cli]") {
+  CHECK(run_customeriq({"frobnicate"}).err == "customeriq: unknown command 'frobnicate' (see customeriq --help)\n");
+  CHECK(run_customeriq({"frobnicate"}).exit_code == 2);
+  auto unknown_option = run_customeriq({"profile", "--colour", "x"});
+  CHECK(unknown_option.exit_code == 2);
+  CHECK(unknown_option.err == "customeriq: unknown option --colour\n");
+  CHECK(run_customeriq({"search"}).exit_code == 2);
+}
+
+TEST_CASE("ingest from stdin, then profile and search read it back", "[cli]") {
+  TempDir dir;
+  ProcessOptions options;
+  options.stdin_text = kSeed;
+  auto ingest = run_customeriq(with_db(dir, {"ingest", "-"}), options);
+  INFO(ingest.err);
+  REQUIRE(ingest.exit_code == 0);
+  CHECK_THAT(ingest.out, Catch::StartsWith("ingested 3 events: 3 applied, 0 duplicates, 0 dead-lettered"));
+
+  auto profile = run_customeriq(with_db(dir, {"profile", "cust_001"}));
+  REQUIRE(profile.exit_code == 0);
+  const Json json = Json::parse(profile.out);
+  CHECK(json["customer"]["lifetime_value"] == 299.99);
+  CHECK(json["timeline"].size() == 3);
+  CHECK(json["timeline"][0]["event_type"] == "repair");  // newest first
+  CHECK(json["purchases"][0]["id"] == "ord_12345");
+  CHECK(json["work_orders"][0]["id"] == "WO-9999");
+  CHECK(json["knowledge"][0]["importance"] == 8);
+  CHECK_FALSE(json["timeline"][0].contains("raw_event_data"));
+  CHECK(Json::parse(run_customeriq(with_db(dir, {"profile", "cust_001", "--raw"})).out)["timeline"][0].contains("raw_event_data"));
+
+  auto search = run_customeriq(with_db(dir, {"search", "bluetooth", "--limit", "2"}));
+  REQUIRE(search.exit_code == 0);
+  const Json hits = Json::parse(search.out);
+  CHECK(hits.size() == 2);
+  CHECK(hits[0]["customer_id"] == "cust_001");
+  CHECK_THAT(hits[0]["snippet"].get<std::string>(), Catch::Contains("[Bluetooth]"));
+  CHECK(Json::parse(run_customeriq(with_db(dir, {"search", "WHP-2000"})).out).size() >= 1);
+}
+
+TEST_CASE("ingesting the same file twice applies nothing the second time", "[cli]") {
+  TempDir dir;
+  write_file(dir / "seed.jsonl", kSeed);
+  run_customeriq(with_db(dir, {"ingest", (dir / "seed.jsonl").string()}));
+  auto again = run_customeriq(with_db(dir, {"ingest", (dir / "seed.jsonl").string()}));
+  CHECK_THAT(again.out, Catch::StartsWith("ingested 3 events: 0 applied, 3 duplicates, 0 dead-lettered"));
+}
+
+TEST_CASE("profile of an unknown id exits 1 with a message", "[cli]") {
+  TempDir dir;
+  write_file(dir / "seed.jsonl", kSeed);
+  run_customeriq(with_db(dir, {"ingest", (dir / "seed.jsonl").string()}));
+  auto result = run_customeriq(with_db(dir, {"profile", "cust_999"}));
+  CHECK(result.exit_code == 1);
+  CHECK(result.err == "customeriq: no customer with id 'cust_999'\n");
+  CHECK(result.out.empty());
+}
+
+TEST_CASE("reading a database that does not exist says so", "[cli]") {
+  TempDir dir;
+  auto result = run_customeriq(with_db(dir, {"profile", "cust_001"}));
+  CHECK(result.exit_code == 1);
+  CHECK_THAT(result.err, Catch::Contains("no CustomerIQ database at"));
+}
+
+TEST_CASE("CUSTOMERIQ_DB chooses the database; the default folder is created", "[cli]") {
+  TempDir dir;
+  write_file(dir / "seed.jsonl", kSeed);
+  ProcessOptions options;
+  options.env["CUSTOMERIQ_DB"] = (dir / "nested/folder/x.db").string();
+  CHECK(run_customeriq({"ingest", (dir / "seed.jsonl").string()}, options).exit_code == 0);
+  CHECK(std::filesystem::exists(dir / "nested/folder/x.db"));
+  ProcessOptions home;
+  home.env["HOME"] = dir.path().string();
+  CHECK(run_customeriq({"ingest", (dir / "seed.jsonl").string()}, home).exit_code == 0);
+  CHECK(std::filesystem::exists(dir / ".customeriq/customeriq.db"));
+}
+
+TEST_CASE("the binary finds its plugins and default pipeline from any directory", "[cli]") {
+  TempDir dir;
+  write_file(dir / "seed.jsonl", kSeed);
+  ProcessOptions options;
+  options.working_directory = dir.path();
+  auto result = run_customeriq({"--db", "here.db", "ingest", "seed.jsonl"}, options);
+  INFO(result.err);
+  CHECK(result.exit_code == 0);
+  CHECK(std::filesystem::exists(dir / "here.db"));
+}
+
+TEST_CASE("validate accepts the default pipeline and reports errors with exit 2", "[cli]") {
+  auto ok = run_customeriq({"validate"});
+  CHECK(ok.exit_code == 0);
+  CHECK_THAT(ok.out, Catch::StartsWith("ok: ") && Catch::Contains("7 handlers, summarizer extractive at 500 characters"));
+
+  TempDir dir;
+  write_file(dir / "bad.yaml", "handlers:\n  - plugin: nonexistent\n");
+  auto bad = run_customeriq({"validate", (dir / "bad.yaml").string()});
+  CHECK(bad.exit_code == 2);
+  CHECK_THAT(bad.err, Catch::StartsWith("customeriq: " + (dir / "bad.yaml").string() + ":2:5: no plugin 'nonexistent'"));
+
+  ProcessOptions threshold;
+  threshold.env["NATS_SUMMARIZE_THRESHOLD"] = "120";
+  CHECK_THAT(run_customeriq({"validate"}, threshold).out, Catch::Contains("at 120 characters"));
+  threshold.env["NATS_SUMMARIZE_THRESHOLD"] = "lots";
+  auto malformed = run_customeriq({"validate"}, threshold);
+  CHECK(malformed.exit_code == 2);
+  CHECK_THAT(malformed.err, Catch::Contains("NATS_SUMMARIZE_THRESHOLD=lots is not an integer"));
+}
+
+TEST_CASE("plugins lists what loaded, with versions and config keys", "[cli]") {
+  auto text = run_customeriq({"plugins"});
+  CHECK(text.exit_code == 0);
+  CHECK_THAT(text.out, Catch::Contains("purchase 1.") && Catch::Contains("config completed_statuses"));
+  auto json = Json::parse(run_customeriq({"plugins", "--json"}).out);
+  REQUIRE(json.size() == 8);
+  CHECK(json[0]["id"] == "extractive");
+  CHECK(json[0]["kind"] == "summarizer");
+  CHECK(json[1]["id"] == "purchase");
+  CHECK(json[1]["event_types"] == Json::array({"purchase"}));
+  CHECK(json[7]["event_types"] == Json::array({"*"}));
+}
+
+TEST_CASE("dead-letters lists bad events and --replay applies them after a fix", "[cli]") {
+  TempDir dir;
+  // A pipeline without the note plugin: note events are dead-lettered.
+  write_file(dir / "narrow.yaml", "handlers:\n  - plugin: purchase\n");
+  write_file(dir / "events.jsonl",
+             R"({"event_id":"n1","customer_id":"c1","event_type":"note","data":{"content":"Likes jazz"}})" "\n");
+  run_customeriq(with_db(dir, {"--pipeline", (dir / "narrow.yaml").string(), "ingest", (dir / "events.jsonl").string()}));
+
+  auto listed = run_customeriq(with_db(dir, {"dead-letters"}));
+  REQUIRE(listed.exit_code == 0);
+  const Json letter = Json::parse(listed.out.substr(0, listed.out.find('\n')));
+  CHECK(letter["event_type"] == "note");
+  CHECK_THAT(letter["reason"].get<std::string>(), Catch::StartsWith("no handler for event_type 'note'"));
+
+  // The fix: the default pipeline has a note handler.
+  auto replay = run_customeriq(with_db(dir, {"dead-letters", "--replay"}));
+  INFO(replay.err);
+  CHECK(replay.exit_code == 0);
+  CHECK_THAT(replay.out, Catch::StartsWith("replayed 1 events: 1 applied, 0 duplicates, 0 dead-lettered"));
+  CHECK(run_customeriq(with_db(dir, {"dead-letters"})).out.empty());
+  auto profile = Json::parse(run_customeriq(with_db(dir, {"profile", "c1"})).out);
+  CHECK(profile["knowledge"][0]["content"] == "Likes jazz");
+}
+
+TEST_CASE("a replay that fails again keeps the letter with the new attempt", "[cli]") {
+  TempDir dir;
+  write_file(dir / "events.jsonl", "{broken\n");
+  run_customeriq(with_db(dir, {"ingest", (dir / "events.jsonl").string()}));
+  auto replay = run_customeriq(with_db(dir, {"dead-letters", "--replay", "--id", "1"}));
+  CHECK_THAT(replay.out, Catch::Contains("0 applied, 0 duplicates, 1 dead-lettered"));
+  CHECK(Json::parse(run_customeriq(with_db(dir, {"dead-letters"})).out)["attempts"] == 2);
+  CHECK(run_customeriq(with_db(dir, {"dead-letters", "--replay", "--id", "7"})).exit_code == 1);
+}

@@ -1,0 +1,136 @@
+// The pipeline YAML: parsing, interpolation, and errors that name file and line.
+#include <catch2/catch.hpp>
+
+#include <cstdlib>
+
+#include "pipeline.hpp"
+#include "pipeline_config.hpp"
+#include "support/test_support.hpp"
+
+using namespace customeriq;
+using customeriq::test::TempDir;
+using customeriq::test::write_file;
+
+namespace {
+
+PipelineConfig load(const TempDir& dir, const std::string& yaml) {
+  write_file(dir / "p.yaml", yaml);
+  return load_pipeline_config(dir / "p.yaml");
+}
+
+std::string error_of(const TempDir& dir, const std::string& yaml) {
+  try {
+    Pipeline pipeline(load(dir, yaml));
+  } catch (const ConfigError& error) {
+    return error.what();
+  }
+  FAIL("no error for:\n" << yaml);
+  return {};
+}
+
+}  // namespace
+
+TEST_CASE("the bundled default pipeline loads every handler and the summarizer", "[config]") {
+  Pipeline pipeline(load_pipeline_config(test::source_dir() / "pipelines/default.yaml"));
+  std::vector<std::string> ids;
+  for (const auto& route : pipeline.routes()) ids.push_back(route.plugin->id());
+  CHECK(ids == std::vector<std::string>{"purchase", "support_ticket", "repair", "contact", "profile_update", "note", "generic"});
+  REQUIRE(pipeline.summarizer_plugin());
+  CHECK(pipeline.summarizer_plugin()->id() == "extractive");
+  CHECK(pipeline.summarize_threshold() == 500);
+  CHECK(pipeline.config().max_event_bytes == 1048576);
+}
+
+TEST_CASE("values are typed and ${VAR:-default} is interpolated", "[config]") {
+  TempDir dir;
+  ::setenv("CIQ_TEST_LIMIT", "2048", 1);
+  ::unsetenv("CIQ_TEST_UNSET");
+  auto config = load(dir, R"(
+handlers:
+  - plugin: note
+    config:
+      default_category: ${CIQ_TEST_UNSET:-memo}
+      default_importance: 7
+limits:
+  max_event_bytes: ${CIQ_TEST_LIMIT}
+writer:
+  batch_max_events: 10
+  batch_max_delay_ms: 5
+  queue_capacity: 20
+)");
+  CHECK(config.max_event_bytes == 2048);
+  CHECK(config.batch_max_events == 10);
+  CHECK(config.handlers[0].config == Json{{"default_category", "memo"}, {"default_importance", 7}});
+  Pipeline pipeline(config);
+  CHECK(pipeline.routes()[0].context->config() == Json{{"default_category", "memo"}, {"default_importance", 7}});
+  CHECK_FALSE(pipeline.summarizer_plugin());
+}
+
+TEST_CASE("NATS_SUMMARIZE_THRESHOLD overrides the YAML threshold", "[config]") {
+  TempDir dir;
+  auto config = load(dir, "summarizer: {plugin: truncate, threshold: 80}\nhandlers: [{plugin: generic, event_types: ['*']}]\n");
+  CHECK(Pipeline(config).summarize_threshold() == 80);
+  CHECK(Pipeline(config, 33).summarize_threshold() == 33);
+}
+
+TEST_CASE("a relative plugin_path is taken from the pipeline's folder", "[config]") {
+  TempDir dir;
+  std::filesystem::create_directories(dir / "mine");
+  std::filesystem::copy_file(test::test_plugin_dir() / "throwing.so", dir / "mine/throwing.so");
+  Pipeline pipeline(load(dir, "plugin_path: [mine]\nhandlers: [{plugin: throwing}]\n"));
+  CHECK(pipeline.routes()[0].plugin->path() == dir / "mine/throwing.so");
+  CHECK(pipeline.routes()[0].event_types == std::vector<std::string>{"explode"});
+}
+
+TEST_CASE("YAML errors name the file, line and what is wrong", "[config]") {
+  TempDir dir;
+  const std::string file = (dir / "p.yaml").string();
+  SECTION("unknown top-level key") {
+    CHECK(error_of(dir, "handlers: [{plugin: generic}]\nhandler: x\n") ==
+          file + ":2:1: unknown key 'handler' in pipeline (expected one of: version, plugin_path, summarizer, handlers, limits, writer, source)");
+  }
+  SECTION("unknown key in a handler") {
+    CHECK_THAT(error_of(dir, "handlers:\n  - plugin: generic\n    types: [a]\n"),
+               Catch::StartsWith(file + ":3:5: unknown key 'types' in handler"));
+  }
+  SECTION("missing .so") {
+    CHECK_THAT(error_of(dir, "handlers:\n  - plugin: purchse\n"),
+               Catch::StartsWith(file + ":2:5: no plugin 'purchse' (purchse.so) in: ") && Catch::Contains("plugins"));
+  }
+  SECTION("two handlers for one type") {
+    CHECK(error_of(dir, "handlers:\n  - plugin: purchase\n  - plugin: generic\n    event_types: [purchase]\n") ==
+          file + ":3:5: event type 'purchase' is already handled by the handler at " + file + ":2:5");
+  }
+  SECTION("malformed YAML") {
+    CHECK_THAT(error_of(dir, "handlers:\n  - plugin: [unclosed\n"), Catch::StartsWith(file + ":") && Catch::Contains("malformed YAML"));
+  }
+  SECTION("an unset variable without a default") {
+    ::unsetenv("CIQ_TEST_NOPE");
+    CHECK(error_of(dir, "handlers:\n  - plugin: ${CIQ_TEST_NOPE}\n") ==
+          file + ":2:13: ${CIQ_TEST_NOPE} is not set and has no default (write ${CIQ_TEST_NOPE:-default})");
+  }
+  SECTION("a config key the plugin does not declare") {
+    CHECK(error_of(dir, "handlers:\n  - plugin: note\n    config: {colour: red}\n") ==
+          file + ":2:5: plugin note: unknown config key 'colour' (accepted: default_category, default_importance)");
+  }
+  SECTION("a config value of the wrong type") {
+    CHECK(error_of(dir, "handlers:\n  - plugin: note\n    config: {default_importance: high}\n") ==
+          file + ":2:5: plugin note: config key 'default_importance' must be an integer, got \"high\"");
+  }
+  SECTION("a summarizer used as a handler") {
+    CHECK(error_of(dir, "handlers:\n  - plugin: truncate\n    event_types: [x]\n") ==
+          file + ":2:5: plugin truncate is a summarizer, not an event handler");
+  }
+  SECTION("an out-of-range number") {
+    CHECK(error_of(dir, "handlers: [{plugin: generic, event_types: ['*']}]\nwriter:\n  batch_max_events: 0\n") ==
+          file + ":3:21: writer.batch_max_events must be an integer from 1 to 100000, got '0'");
+  }
+  SECTION("no handlers") {
+    CHECK_THAT(error_of(dir, "version: 1\n"), Catch::Contains("handlers must be a non-empty list"));
+  }
+}
+
+TEST_CASE("a missing pipeline file is an error naming it", "[config]") {
+  TempDir dir;
+  CHECK_THROWS_WITH(load_pipeline_config(dir / "nope.yaml"), (dir / "nope.yaml").string() + ": pipeline file not found");
+}

@@ -1,0 +1,351 @@
+// The store: every mutation, identity, idempotency, dead letters, FTS and
+// migrations, on real SQLite files.
+#include <catch2/catch.hpp>
+
+#include <SQLiteCpp/Database.h>
+#include <SQLiteCpp/Statement.h>
+
+#include "event_decoder.hpp"
+#include "store_reader.hpp"
+#include "store_schema.hpp"
+#include "store_writer.hpp"
+#include "support/test_support.hpp"
+
+using namespace customeriq;
+using customeriq::test::TempDir;
+
+namespace {
+
+sdk::Event decode(const std::string& json) {
+  RawMessage message;
+  message.bytes = json;
+  message.subject = "test";
+  auto decoded = decode_event(message, 1 << 20);
+  if (auto* letter = std::get_if<DeadLetter>(&decoded)) FAIL("not an event: " << letter->reason);
+  return std::get<sdk::Event>(decoded);
+}
+
+WriteItem item(const std::string& json, std::vector<sdk::Mutation> mutations) {
+  WriteItem item;
+  item.content = HandledEvent{decode(json), "test", std::move(mutations)};
+  return item;
+}
+
+std::string text(SQLite::Database& db, const std::string& sql) {
+  SQLite::Statement statement(db, sql);
+  std::string out;
+  while (statement.executeStep()) {
+    if (!out.empty()) out += "\n";
+    for (int i = 0; i < statement.getColumnCount(); ++i) {
+      if (i) out += "|";
+      out += statement.getColumn(i).isNull() ? "NULL" : statement.getColumn(i).getString();
+    }
+  }
+  return out;
+}
+
+const std::string kEvent = R"({"event_id":"e1","customer_id":"cust_1","event_type":"t","timestamp":1000,"source_service":"svc","data":{"customer_name":"Ann Lee","email":"Ann@Example.com"}})";
+
+}  // namespace
+
+TEST_CASE("a new customer is created from the event's identity fields", "[store]") {
+  TempDir dir;
+  StoreWriter writer(dir / "db.sqlite", {});
+  REQUIRE(writer.apply_batch({item(kEvent, {})}) == std::vector{Outcome::applied});
+  CHECK(text(writer.database(), "SELECT id, name, email, status, customer_since, lifetime_value, tags, custom_fields FROM customers") ==
+        "cust_1|Ann Lee|ann@example.com|active|1000|0.0|[]|{}");
+}
+
+TEST_CASE("customer_since is the earliest event and blanks are filled, not overwritten", "[store]") {
+  TempDir dir;
+  StoreWriter writer(dir / "db.sqlite", {});
+  writer.apply_batch({item(R"({"event_id":"a","customer_id":"c","event_type":"t","timestamp":500,"data":{}})", {})});
+  writer.apply_batch({item(R"({"event_id":"b","customer_id":"c","event_type":"t","timestamp":300,"data":{"email":"x@y.z"}})", {})});
+  writer.apply_batch({item(R"({"event_id":"c","customer_id":"c","event_type":"t","timestamp":900,"data":{"email":"other@y.z","customer_name":"Real Name"}})", {})});
+  CHECK(text(writer.database(), "SELECT name, email, customer_since FROM customers") == "Real Name|x@y.z|300");
+}
+
+TEST_CASE("UpdateCustomer sets present fields only and merges custom_fields", "[store]") {
+  TempDir dir;
+  StoreWriter writer(dir / "db.sqlite", {});
+  sdk::UpdateCustomer first;
+  first.phone = "+1 555";
+  first.company = "Acme";
+  first.tags = sdk::Json::array({"vip"});
+  first.custom_fields = sdk::Json{{"tier", "gold"}, {"region", "eu"}};
+  sdk::UpdateCustomer second;
+  second.status = "churned";
+  second.custom_fields = sdk::Json{{"region", nullptr}, {"seats", 5}};
+  writer.apply_batch({item(kEvent, {first}),
+                      item(R"({"event_id":"e2","customer_id":"cust_1","event_type":"t","timestamp":1001})", {second})});
+  CHECK(text(writer.database(), "SELECT name, phone, company, status, tags, custom_fields FROM customers") ==
+        R"(Ann Lee|+1 555|Acme|churned|["vip"]|{"tier":"gold","seats":5})");
+}
+
+TEST_CASE("AppendTimelineEvent writes a timeline row with source and raw event", "[store]") {
+  TempDir dir;
+  StoreWriter writer(dir / "db.sqlite", {});
+  sdk::AppendTimelineEvent event;
+  event.event_type = "call";
+  event.title = "Called";
+  event.description = "About billing";
+  event.amount = 12.5;
+  event.status = "done";
+  event.agent_notes = "friendly";
+  event.metadata = {{"k", 1}};
+  writer.apply_batch({item(kEvent, {event})});
+  CHECK(text(writer.database(),
+             "SELECT customer_id, event_type, event_date, title, description, amount, status, metadata, "
+             "agent_notes, source_service, raw_event_data = '" + kEvent + "' FROM customer_events") ==
+        R"(cust_1|call|1000|Called|About billing|12.5|done|{"k":1}|friendly|svc|1)");
+}
+
+TEST_CASE("UpsertPurchase inserts, replaces, and keeps lifetime_value equal to the totals", "[store]") {
+  TempDir dir;
+  StoreWriter writer(dir / "db.sqlite", {});
+  sdk::UpsertPurchase purchase;
+  purchase.purchase_id = "ord_1";
+  purchase.product_name = "Widget";
+  purchase.product_sku = "W-1";
+  purchase.quantity = 2;
+  purchase.price = 10;
+  purchase.total = 20;
+  purchase.warranty_expires = 5000;
+  purchase.metadata = {{"m", true}};
+  writer.apply_batch({item(kEvent, {purchase})});
+  CHECK(text(writer.database(), "SELECT id, customer_id, product_name, product_sku, quantity, price, total, purchase_date, warranty_expires, metadata FROM purchases") ==
+        R"(ord_1|cust_1|Widget|W-1|2|10.0|20.0|1000|5000|{"m":true})");
+  CHECK(text(writer.database(), "SELECT lifetime_value FROM customers") == "20.0");
+
+  // The same order sent again with a corrected total: counted once, at the new total.
+  purchase.total = 15;
+  writer.apply_batch({item(R"({"event_id":"e2","customer_id":"cust_1","event_type":"t","timestamp":1001})", {purchase})});
+  CHECK(text(writer.database(), "SELECT count(*), sum(total) FROM purchases") == "1|15.0");
+  CHECK(text(writer.database(), "SELECT lifetime_value FROM customers") == "15.0");
+}
+
+TEST_CASE("UpsertWorkOrder opens, then a completion changes only what it names", "[store]") {
+  TempDir dir;
+  StoreWriter writer(dir / "db.sqlite", {});
+  sdk::UpsertWorkOrder open;
+  open.work_order_id = "WO-1";
+  open.order_type = "repair";
+  open.issue_description = "Broken hinge";
+  open.status = "open";
+  open.priority = "high";
+  open.assigned_to = "tech_1";
+  open.metadata = sdk::Json{{"product_id", "P-1"}};
+  sdk::UpsertWorkOrder done;
+  done.work_order_id = "WO-1";
+  done.status = "completed";
+  done.resolution = "Replaced hinge";
+  done.cost = 49.5;
+  done.completed_date = 2000;
+  done.metadata = sdk::Json{{"technician_rating", 5}};
+  writer.apply_batch({item(kEvent, {open})});
+  writer.apply_batch({item(R"({"event_id":"e2","customer_id":"cust_1","event_type":"t","timestamp":2000})", {done})});
+  CHECK(text(writer.database(), "SELECT id, customer_id, order_type, issue_description, resolution, status, priority, assigned_to, created_date, completed_date, cost, metadata FROM work_orders") ==
+        R"(WO-1|cust_1|repair|Broken hinge|Replaced hinge|completed|high|tech_1|1000|2000|49.5|{"product_id":"P-1","technician_rating":5})");
+}
+
+TEST_CASE("a work order of another customer is dead-lettered, the batch goes on", "[store]") {
+  TempDir dir;
+  StoreWriter writer(dir / "db.sqlite", {});
+  sdk::UpsertWorkOrder order;
+  order.work_order_id = "WO-1";
+  auto outcomes = writer.apply_batch(
+      {item(kEvent, {order}),
+       item(R"({"event_id":"e2","customer_id":"intruder","event_type":"t","timestamp":2000})", {order}),
+       item(R"({"event_id":"e3","customer_id":"cust_1","event_type":"t","timestamp":3000})", {sdk::AdjustLifetimeValue{7}})});
+  CHECK(outcomes == std::vector{Outcome::applied, Outcome::dead_lettered, Outcome::applied});
+  CHECK(text(writer.database(), "SELECT reason FROM dead_letters") == "work order WO-1 belongs to customer cust_1, not intruder");
+  // The rejected event left nothing behind: not its customer, not its key.
+  CHECK(text(writer.database(), "SELECT count(*) FROM customers WHERE id = 'intruder'") == "0");
+  CHECK(text(writer.database(), "SELECT group_concat(idempotency_key) FROM processed_events") == "e1,e3");
+  CHECK(text(writer.database(), "SELECT lifetime_value FROM customers") == "7.0");
+}
+
+TEST_CASE("AddKnowledge and AdjustLifetimeValue", "[store]") {
+  TempDir dir;
+  StoreWriter writer(dir / "db.sqlite", {});
+  sdk::AddKnowledge knowledge;
+  knowledge.content = "Prefers email";
+  knowledge.category = "preference";
+  knowledge.importance = 7;
+  knowledge.tags = sdk::Json::array({"contact"});
+  knowledge.source = "note:1";
+  writer.apply_batch({item(kEvent, {knowledge, sdk::AdjustLifetimeValue{100}, sdk::AdjustLifetimeValue{-30.5}})});
+  CHECK(text(writer.database(), "SELECT customer_id, content, category, importance, tags, source, created_at FROM customer_knowledge") ==
+        R"(cust_1|Prefers email|preference|7|["contact"]|note:1|1000)");
+  CHECK(text(writer.database(), "SELECT lifetime_value FROM customers") == "69.5");
+}
+
+TEST_CASE("an event whose idempotency key was applied changes nothing", "[store]") {
+  TempDir dir;
+  StoreWriter writer(dir / "db.sqlite", {});
+  auto outcomes = writer.apply_batch({item(kEvent, {sdk::AdjustLifetimeValue{10}}), item(kEvent, {sdk::AdjustLifetimeValue{10}})});
+  CHECK(outcomes == std::vector{Outcome::applied, Outcome::duplicate});
+  CHECK(writer.apply_batch({item(kEvent, {sdk::AdjustLifetimeValue{10}})}) == std::vector{Outcome::duplicate});
+  CHECK(text(writer.database(), "SELECT lifetime_value FROM customers") == "10.0");
+}
+
+TEST_CASE("events without customer_id are matched by email, case-insensitively", "[store]") {
+  TempDir dir;
+  StoreWriter writer(dir / "db.sqlite", {});
+  writer.apply_batch({item(kEvent, {})});
+  writer.apply_batch({item(R"({"event_id":"e2","event_type":"t","timestamp":2000,"data":{"customer_email":"ANN@example.com"}})", {sdk::AdjustLifetimeValue{5}})});
+  CHECK(text(writer.database(), "SELECT id, lifetime_value FROM customers") == "cust_1|5.0");
+}
+
+TEST_CASE("an unknown email creates a customer with an id derived from the email", "[store]") {
+  TempDir dir;
+  StoreWriter writer(dir / "db.sqlite", {});
+  const std::string event = R"({"event_id":"e1","event_type":"t","timestamp":1500,"data":{"email":"new@example.com"}})";
+  writer.apply_batch({item(event, {})});
+  const std::string id = text(writer.database(), "SELECT id FROM customers");
+  CHECK(id.rfind("cust_", 0) == 0);
+  CHECK(id.size() == 21);
+  CHECK(text(writer.database(), "SELECT name, email, customer_since FROM customers") == "new@example.com|new@example.com|1500");
+  // Another instance (another database) derives the same id.
+  StoreWriter other(dir / "other.sqlite", {});
+  other.apply_batch({item(event, {})});
+  CHECK(text(other.database(), "SELECT id FROM customers") == id);
+}
+
+TEST_CASE("with auto-create off an unknown email is dead-lettered", "[store]") {
+  TempDir dir;
+  StoreWriter writer(dir / "db.sqlite", WriterOptions{.auto_create_customers = false});
+  auto outcomes = writer.apply_batch({item(R"({"event_id":"e1","event_type":"t","data":{"email":"nobody@example.com"}})", {})});
+  CHECK(outcomes == std::vector{Outcome::dead_lettered});
+  CHECK(text(writer.database(), "SELECT reason, event_type, idempotency_key FROM dead_letters") ==
+        "no customer with email nobody@example.com and NATS_AUTO_CREATE_CUSTOMER is false|t|e1");
+  CHECK(text(writer.database(), "SELECT count(*) FROM customers") == "0");
+}
+
+TEST_CASE("the same bad event twice keeps one dead letter with two attempts", "[store]") {
+  TempDir dir;
+  StoreWriter writer(dir / "db.sqlite", {});
+  WriteItem bad;
+  bad.content = DeadLetter{"not valid JSON", "{oops", "subj", {{"Nats-Msg-Id", "m1"}}, "", ""};
+  writer.apply_batch({bad});
+  writer.apply_batch({bad});
+  CHECK(text(writer.database(), "SELECT reason, CAST(raw AS TEXT), subject, headers, attempts FROM dead_letters") ==
+        R"(not valid JSON|{oops|subj|[["Nats-Msg-Id","m1"]]|2)");
+}
+
+TEST_CASE("a replayed dead letter that applies is removed; one that fails again is updated", "[store]") {
+  TempDir dir;
+  StoreWriter writer(dir / "db.sqlite", {});
+  WriteItem bad;
+  bad.content = DeadLetter{"first reason", "{oops", "s", {}, "", ""};
+  writer.apply_batch({bad, bad});  // one row
+  WriteItem still_bad;
+  still_bad.content = DeadLetter{"second reason", "{oops", "s", {}, "", ""};
+  still_bad.replay_of = 1;
+  writer.apply_batch({still_bad});
+  CHECK(text(writer.database(), "SELECT id, reason, attempts FROM dead_letters") == "1|second reason|3");
+
+  WriteItem fixed = item(kEvent, {});
+  fixed.replay_of = 1;
+  CHECK(writer.apply_batch({fixed}) == std::vector{Outcome::applied});
+  CHECK(text(writer.database(), "SELECT count(*) FROM dead_letters") == "0");
+}
+
+TEST_CASE("search finds events, knowledge and customers, ranked, with snippets", "[store][search]") {
+  TempDir dir;
+  {
+    StoreWriter writer(dir / "db.sqlite", {});
+    sdk::AppendTimelineEvent ticket;
+    ticket.event_type = "support_ticket";
+    ticket.title = "Bluetooth pairing fails";
+    ticket.description = "The headset drops bluetooth every few minutes";
+    sdk::AddKnowledge knowledge;
+    knowledge.content = "Customer is a bluetooth audio enthusiast";
+    sdk::UpdateCustomer company;
+    company.company = "Bluetooth Labs";
+    writer.apply_batch({item(kEvent, {ticket, knowledge}),
+                        item(R"({"event_id":"e2","customer_id":"cust_2","event_type":"t","data":{"customer_name":"Bo"}})", {company})});
+  }
+  StoreReader reader(dir / "db.sqlite");
+  auto hits = reader.search("bluetooth");
+  REQUIRE(hits.size() == 3);
+  CHECK(hits[0]["kind"] == "event");  // the word twice in a short row ranks first
+  CHECK_THAT(hits[0]["snippet"].get<std::string>(), Catch::Contains("[bluetooth]", Catch::CaseSensitive::No));
+  for (std::size_t i = 1; i < hits.size(); ++i) CHECK(hits[i - 1]["rank"].get<double>() <= hits[i]["rank"].get<double>());
+
+  CHECK(reader.search("bluetooth", {.customer_id = "cust_2"}).size() == 1);
+  CHECK(reader.search("bluetooth", {.limit = 1}).size() == 1);
+  CHECK(reader.search("blue*").size() == 3);
+  CHECK(reader.search("ann@example.com")[0]["customer_id"] == "cust_1");
+  CHECK(reader.search("nothing-like-this").empty());
+  CHECK(reader.search("bluetooth OR enthusiast", {.fts_syntax = true}).size() == 3);
+  CHECK_THROWS_AS(reader.search("\"unbalanced", {.fts_syntax = true}), std::invalid_argument);
+}
+
+TEST_CASE("profile has the customer, newest-first timeline and every related row", "[store][profile]") {
+  TempDir dir;
+  {
+    StoreWriter writer(dir / "db.sqlite", {});
+    sdk::AppendTimelineEvent older, newer;
+    older.title = "older";
+    newer.title = "newer";
+    newer.event_date = 5000;
+    writer.apply_batch({item(kEvent, {older, newer})});
+  }
+  StoreReader reader(dir / "db.sqlite");
+  auto profile = reader.profile("cust_1");
+  REQUIRE(profile);
+  CHECK((*profile)["customer"]["name"] == "Ann Lee");
+  CHECK((*profile)["timeline"][0]["title"] == "newer");
+  CHECK((*profile)["timeline"][1]["title"] == "older");
+  CHECK((*profile)["timeline_total"] == 2);
+  CHECK(reader.profile("cust_1", {.timeline_limit = 1})->at("timeline").size() == 1);
+  CHECK_FALSE(reader.profile("nobody"));
+}
+
+TEST_CASE("a database made by the seed (five tables, no version) is migrated with its rows", "[store][migrations]") {
+  TempDir dir;
+  const auto path = dir / "seed.sqlite";
+  {
+    SQLite::Database seed(path.string(), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+    seed.exec(R"sql(
+      CREATE TABLE customers (id TEXT PRIMARY KEY, name TEXT, email TEXT, phone TEXT, company TEXT,
+        status TEXT NOT NULL DEFAULT 'active', customer_since INTEGER, lifetime_value REAL NOT NULL DEFAULT 0,
+        tags TEXT NOT NULL DEFAULT '[]', custom_fields TEXT NOT NULL DEFAULT '{}', created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);
+      INSERT INTO customers(id, name, email, created_at, updated_at) VALUES ('old_1', 'Old Timer', 'old@example.com', 1, 1);)sql");
+  }
+  {
+    auto db = open_store_for_writing(path);
+    CHECK(db->execAndGet("PRAGMA user_version").getInt() == latest_schema_version());
+    CHECK(db->execAndGet("PRAGMA journal_mode").getString() == "wal");
+  }
+  StoreReader reader(path);
+  CHECK(reader.profile("old_1")->at("customer")["name"] == "Old Timer");
+  CHECK(reader.search("timer")[0]["customer_id"] == "old_1");  // FTS rebuilt over old rows
+}
+
+TEST_CASE("migrating twice changes nothing; a newer schema is refused", "[store][migrations]") {
+  TempDir dir;
+  const auto path = dir / "db.sqlite";
+  open_store_for_writing(path);
+  {
+    auto db = open_store_for_writing(path);
+    CHECK(db->execAndGet("PRAGMA user_version").getInt() == latest_schema_version());
+    db->exec("PRAGMA user_version = 99");
+  }
+  REQUIRE_THROWS_WITH(open_store_for_writing(path), Catch::Contains("schema version 99, newer than this customeriq"));
+  REQUIRE_THROWS_WITH(StoreReader(path), Catch::Contains("schema version 99"));
+}
+
+TEST_CASE("a batch of 500 events over 7 customers applies in one call", "[store]") {
+  TempDir dir;
+  StoreWriter writer(dir / "db.sqlite", {});
+  std::vector<WriteItem> batch;
+  for (int i = 0; i < 500; ++i)
+    batch.push_back(item(R"({"event_id":"k)" + std::to_string(i) + R"(","customer_id":"c)" + std::to_string(i % 7) +
+                             R"(","event_type":"t","timestamp":1})",
+                         {sdk::AdjustLifetimeValue{1}}));
+  auto outcomes = writer.apply_batch(batch);
+  CHECK(std::count(outcomes.begin(), outcomes.end(), Outcome::applied) == 500);
+  CHECK(text(writer.database(), "SELECT count(*), sum(lifetime_value) FROM customers") == "7|500.0");
+}
