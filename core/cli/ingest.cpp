@@ -1,6 +1,7 @@
 // customeriq ingest, and dead-letters (listing and --replay).
 #include <chrono>
 #include <fstream>
+#include <iomanip>
 #include <iostream>
 
 #include <SQLiteCpp/Database.h>
@@ -19,7 +20,7 @@ void print_summary(const char* verb, std::uint64_t total, const WriterCounters& 
             << counters.duplicates << " duplicates, " << counters.dead_lettered
             << " dead-lettered";
   if (counters.failed) std::cout << ", " << counters.failed << " NOT committed";
-  std::cout << " (" << seconds << " s";
+  std::cout << " (" << std::fixed << std::setprecision(2) << seconds << " s";
   if (seconds > 0) std::cout << ", " << static_cast<long long>(total / seconds) << " events/s";
   std::cout << ")\n";
 }
