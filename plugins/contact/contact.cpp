@@ -24,16 +24,6 @@ std::optional<FoundText> first_string(const sdk::Json& data,
   return std::nullopt;
 }
 
-// The SDK helpers name every key "data.<key>"; this one reads event.metadata.
-std::optional<std::string> metadata_string(const sdk::Json& metadata, const char* key) {
-  auto it = metadata.find(key);
-  if (it == metadata.end() || it->is_null()) return std::nullopt;
-  if (!it->is_string())
-    throw sdk::InvalidEvent(std::string("metadata.") + key + " must be a string, got " +
-                            it->type_name() + " " + it->dump());
-  return it->get<std::string>();
-}
-
 class ContactHandler final : public sdk::EventHandler {
  public:
   explicit ContactHandler(const sdk::Json& /*config*/) {}
@@ -50,7 +40,7 @@ class ContactHandler final : public sdk::EventHandler {
       timeline.metadata.erase(std::string(title->key));
     } else {
       auto channel = sdk::optional_string(data, "channel");
-      if (!channel) channel = metadata_string(event.metadata, "channel");
+      if (!channel) channel = sdk::optional_string(event.metadata, "channel", "metadata");
       timeline.title = channel ? "Contact via " + *channel : "Customer contact";
     }
     if (auto text = first_string(data, {"message", "description", "notes"})) {

@@ -16,12 +16,6 @@ namespace sdk = customeriq::sdk;
 
 namespace {
 
-std::string lower(std::string text) {
-  std::transform(text.begin(), text.end(), text.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return text;
-}
-
 [[noreturn]] void bad_importance(const sdk::Json& got) {
   throw sdk::InvalidEvent(
       "data.importance must be an integer 1..10 or low, medium, high, critical, got " +
@@ -33,7 +27,7 @@ std::optional<int> importance_of(const sdk::Json& data) {
   auto it = data.find("importance");
   if (it == data.end() || it->is_null()) return std::nullopt;
   if (it->is_string()) {
-    const std::string level = lower(it->get<std::string>());
+    const std::string level = sdk::ascii_lower(it->get<std::string>());
     if (level == "low") return 3;
     if (level == "medium") return 5;
     if (level == "high") return 8;
@@ -54,16 +48,6 @@ std::optional<std::string> first_string(const sdk::Json& data,
     if (value && !value->empty()) return value;
   }
   return std::nullopt;
-}
-
-std::optional<sdk::Json> optional_string_list(const sdk::Json& data, const char* key) {
-  auto it = data.find(key);
-  if (it == data.end() || it->is_null()) return std::nullopt;
-  if (!it->is_array() ||
-      !std::all_of(it->begin(), it->end(), [](const sdk::Json& item) { return item.is_string(); }))
-    throw sdk::InvalidEvent(std::string("data.") + key + " must be an array of strings, got " +
-                            it->type_name() + " " + it->dump());
-  return *it;
 }
 
 class NoteHandler final : public sdk::EventHandler {
@@ -87,7 +71,7 @@ class NoteHandler final : public sdk::EventHandler {
     knowledge.content = std::move(*content);
     knowledge.category = sdk::optional_string(data, "category").value_or(default_category_);
     knowledge.importance = importance_of(data).value_or(default_importance_);
-    knowledge.tags = optional_string_list(data, "tags").value_or(sdk::Json::array());
+    knowledge.tags = sdk::optional_string_list(data, "tags").value_or(sdk::Json::array());
     auto source = sdk::optional_string(data, "source");
     if (source && !source->empty())
       knowledge.source = std::move(*source);

@@ -13,32 +13,6 @@ namespace sdk = customeriq::sdk;
 
 namespace {
 
-[[noreturn]] void wrong_type(std::string_view key, const char* expected, const sdk::Json& got) {
-  throw sdk::InvalidEvent("data." + std::string(key) + " must be " + expected + ", got " +
-                          got.type_name() + " " + got.dump());
-}
-
-const sdk::Json* find(const sdk::Json& data, const char* key) {
-  auto it = data.find(key);
-  return it == data.end() || it->is_null() ? nullptr : &*it;
-}
-
-std::optional<sdk::Json> optional_string_list(const sdk::Json& data, const char* key) {
-  const sdk::Json* value = find(data, key);
-  if (!value) return std::nullopt;
-  if (!value->is_array() || !std::all_of(value->begin(), value->end(),
-                                         [](const sdk::Json& item) { return item.is_string(); }))
-    wrong_type(key, "an array of strings", *value);
-  return *value;
-}
-
-std::optional<sdk::Json> optional_object(const sdk::Json& data, const char* key) {
-  const sdk::Json* value = find(data, key);
-  if (!value) return std::nullopt;
-  if (!value->is_object()) wrong_type(key, "an object", *value);
-  return *value;
-}
-
 class ProfileUpdateHandler final : public sdk::EventHandler {
  public:
   explicit ProfileUpdateHandler(const sdk::Json& /*config*/) {}
@@ -51,14 +25,12 @@ class ProfileUpdateHandler final : public sdk::EventHandler {
     if (!update.name) update.name = sdk::optional_string(data, "customer_name");
     update.email = sdk::optional_string(data, "email");
     // The core identifies customers by lower-cased email; store it the same way.
-    if (update.email)
-      std::transform(update.email->begin(), update.email->end(), update.email->begin(),
-                     [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    if (update.email) update.email = sdk::ascii_lower(*update.email);
     update.phone = sdk::optional_string(data, "phone");
     update.company = sdk::optional_string(data, "company");
     update.status = sdk::optional_string(data, "status");
-    update.tags = optional_string_list(data, "tags");
-    update.custom_fields = optional_object(data, "custom_fields");
+    update.tags = sdk::optional_string_list(data, "tags");
+    update.custom_fields = sdk::optional_object(data, "custom_fields");
 
     sdk::Json fields = sdk::Json::array();
     std::string listed;

@@ -12,17 +12,11 @@ namespace sdk = customeriq::sdk;
 
 namespace {
 
-std::string lower(std::string text) {
-  std::transform(text.begin(), text.end(), text.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return text;
-}
-
 class WorkOrderHandler final : public sdk::EventHandler {
  public:
   explicit WorkOrderHandler(const sdk::Json& config) {
     for (const auto& status : config.value("completed_statuses", sdk::Json::array()))
-      completed_statuses_.push_back(lower(status.get<std::string>()));
+      completed_statuses_.push_back(sdk::ascii_lower(status.get<std::string>()));
   }
 
   std::vector<sdk::Mutation> handle(const sdk::Event& event,
@@ -80,7 +74,7 @@ class WorkOrderHandler final : public sdk::EventHandler {
 
  private:
   bool is_completed(const std::string& status) const {
-    return std::find(completed_statuses_.begin(), completed_statuses_.end(), lower(status)) !=
+    return std::find(completed_statuses_.begin(), completed_statuses_.end(), sdk::ascii_lower(status)) !=
            completed_statuses_.end();
   }
 

@@ -12,15 +12,9 @@ namespace sdk = customeriq::sdk;
 
 namespace {
 
-std::string lower(std::string text) {
-  std::transform(text.begin(), text.end(), text.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return text;
-}
-
 int importance_of(const std::optional<std::string>& priority) {
   if (!priority) return 5;
-  const std::string level = lower(*priority);
+  const std::string level = sdk::ascii_lower(*priority);
   if (level == "low") return 3;
   if (level == "medium") return 5;
   if (level == "high") return 8;
@@ -32,7 +26,7 @@ class SupportTicketHandler final : public sdk::EventHandler {
  public:
   explicit SupportTicketHandler(const sdk::Json& config) {
     for (const auto& priority : config.value("knowledge_priorities", sdk::Json::array()))
-      knowledge_priorities_.push_back(lower(priority.get<std::string>()));
+      knowledge_priorities_.push_back(sdk::ascii_lower(priority.get<std::string>()));
   }
 
   std::vector<sdk::Mutation> handle(const sdk::Event& event,
@@ -79,7 +73,7 @@ class SupportTicketHandler final : public sdk::EventHandler {
 
  private:
   bool is_knowledge_priority(const std::string& priority) const {
-    return std::find(knowledge_priorities_.begin(), knowledge_priorities_.end(), lower(priority)) !=
+    return std::find(knowledge_priorities_.begin(), knowledge_priorities_.end(), sdk::ascii_lower(priority)) !=
            knowledge_priorities_.end();
   }
 

@@ -45,10 +45,13 @@ class __attribute__((visibility("default"))) InvalidEvent : public std::runtime_
 };
 
 namespace detail {
-inline const char* json_type_name(const Json& value) { return value.type_name(); }
-[[noreturn]] inline void wrong_type(std::string_view key, const char* expected, const Json& got) {
-  throw InvalidEvent("data." + std::string(key) + " must be " + expected + ", got " +
-                     json_type_name(got) + " " + got.dump());
+inline std::string path(std::string_view where, std::string_view key) {
+  return std::string(where) + "." + std::string(key);
+}
+[[noreturn]] inline void wrong_type(std::string_view where, std::string_view key, const char* expected,
+                                    const Json& got) {
+  throw InvalidEvent(path(where, key) + " must be " + expected + ", got " + got.type_name() + " " +
+                     got.dump());
 }
 inline const Json* find(const Json& object, std::string_view key) {
   auto it = object.find(key);
@@ -57,39 +60,48 @@ inline const Json* find(const Json& object, std::string_view key) {
 }
 }  // namespace detail
 
-// The string at object[key]; nullopt when absent or null; InvalidEvent when
-// present with another type.
-inline std::optional<std::string> optional_string(const Json& object, std::string_view key) {
+// Field readers. Each takes the object (event.data, event.metadata, …), the
+// key, and the object's name for messages ("data" unless given), and throws
+// InvalidEvent naming the field, e.g.
+//   data.total must be a number, got string "abc"
+
+// The string at object[key]; nullopt when absent or null.
+inline std::optional<std::string> optional_string(const Json& object, std::string_view key,
+                                                  std::string_view where = "data") {
   const Json* value = detail::find(object, key);
   if (!value) return std::nullopt;
-  if (!value->is_string()) detail::wrong_type(key, "a string", *value);
+  if (!value->is_string()) detail::wrong_type(where, key, "a string", *value);
   return value->get<std::string>();
 }
 
 // The string at object[key]; InvalidEvent when absent, empty or not a string.
-inline std::string required_string(const Json& object, std::string_view key) {
-  auto value = optional_string(object, key);
-  if (!value || value->empty()) throw InvalidEvent("data." + std::string(key) + " is required");
+inline std::string required_string(const Json& object, std::string_view key,
+                                   std::string_view where = "data") {
+  auto value = optional_string(object, key, where);
+  if (!value || value->empty()) throw InvalidEvent(detail::path(where, key) + " is required");
   return *value;
 }
 
 // A number at object[key]. Numeric strings are not accepted: "abc" and "12"
 // are both errors, so a publisher's type bug is caught at the door.
-inline std::optional<double> optional_number(const Json& object, std::string_view key) {
+inline std::optional<double> optional_number(const Json& object, std::string_view key,
+                                             std::string_view where = "data") {
   const Json* value = detail::find(object, key);
   if (!value) return std::nullopt;
-  if (!value->is_number()) detail::wrong_type(key, "a number", *value);
+  if (!value->is_number()) detail::wrong_type(where, key, "a number", *value);
   return value->get<double>();
 }
 
-inline double required_number(const Json& object, std::string_view key) {
-  auto value = optional_number(object, key);
-  if (!value) throw InvalidEvent("data." + std::string(key) + " is required");
+inline double required_number(const Json& object, std::string_view key,
+                              std::string_view where = "data") {
+  auto value = optional_number(object, key, where);
+  if (!value) throw InvalidEvent(detail::path(where, key) + " is required");
   return *value;
 }
 
 // An integral number at object[key] (2.0 is accepted, 2.5 is not).
-inline std::optional<std::int64_t> optional_integer(const Json& object, std::string_view key) {
+inline std::optional<std::int64_t> optional_integer(const Json& object, std::string_view key,
+                                                    std::string_view where = "data") {
   const Json* value = detail::find(object, key);
   if (!value) return std::nullopt;
   if (value->is_number_integer()) return value->get<std::int64_t>();
@@ -98,15 +110,42 @@ inline std::optional<std::int64_t> optional_integer(const Json& object, std::str
     if (number == static_cast<double>(static_cast<std::int64_t>(number)))
       return static_cast<std::int64_t>(number);
   }
-  detail::wrong_type(key, "an integer", *value);
+  detail::wrong_type(where, key, "an integer", *value);
 }
 
 // A boolean at object[key]; false when absent.
-inline bool flag(const Json& object, std::string_view key) {
+inline bool flag(const Json& object, std::string_view key, std::string_view where = "data") {
   const Json* value = detail::find(object, key);
   if (!value) return false;
-  if (!value->is_boolean()) detail::wrong_type(key, "true or false", *value);
+  if (!value->is_boolean()) detail::wrong_type(where, key, "true or false", *value);
   return value->get<bool>();
+}
+
+// A JSON array of strings at object[key], as given.
+inline std::optional<Json> optional_string_list(const Json& object, std::string_view key,
+                                                std::string_view where = "data") {
+  const Json* value = detail::find(object, key);
+  if (!value) return std::nullopt;
+  bool all_strings = value->is_array();
+  for (const Json& item : *value) all_strings = all_strings && item.is_string();
+  if (!all_strings) detail::wrong_type(where, key, "an array of strings", *value);
+  return *value;
+}
+
+// A JSON object at object[key], as given.
+inline std::optional<Json> optional_object(const Json& object, std::string_view key,
+                                           std::string_view where = "data") {
+  const Json* value = detail::find(object, key);
+  if (!value) return std::nullopt;
+  if (!value->is_object()) detail::wrong_type(where, key, "an object", *value);
+  return *value;
+}
+
+// text with ASCII letters lower-cased, for matching statuses and keywords.
+inline std::string ascii_lower(std::string text) {
+  for (char& c : text)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  return text;
 }
 
 }  // namespace customeriq::sdk
