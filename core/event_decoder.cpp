@@ -27,9 +27,8 @@ std::string lower_trimmed(std::string text) {
 }
 
 // An envelope field: absent/null → nullptr; wrong type → InvalidEvent.
-const sdk::Json* field(const sdk::Json& object, const char* key, bool (sdk::Json::*is_type)() const
-                                                                      noexcept,
-                       const char* expected) {
+sdk::Json* field(sdk::Json& object, const char* key, bool (sdk::Json::*is_type)() const noexcept,
+                 const char* expected) {
   auto it = object.find(key);
   if (it == object.end() || it->is_null()) return nullptr;
   if (!((*it).*is_type)()) {
@@ -78,12 +77,12 @@ std::int64_t parse_timestamp(const sdk::Json& value) {
       value.dump());
 }
 
-std::variant<sdk::Event, DeadLetter> decode_event(const RawMessage& message,
-                                                   std::size_t max_event_bytes) {
-  DeadLetter letter{{}, message.bytes, message.subject, message.headers, {}, {}};
+std::variant<sdk::Event, DeadLetter> decode_event(RawMessage&& message, std::size_t max_event_bytes) {
+  sdk::Event event;
   auto reject = [&](std::string reason) {
-    letter.reason = std::move(reason);
-    return letter;
+    return DeadLetter{std::move(reason), std::move(message.bytes), std::move(message.subject),
+                      std::move(message.headers), std::move(event.event_type),
+                      std::move(event.idempotency_key)};
   };
 
   if (message.bytes.size() > max_event_bytes) {
@@ -103,20 +102,18 @@ std::variant<sdk::Event, DeadLetter> decode_event(const RawMessage& message,
   }
   if (!root.is_object()) return reject(std::string("event must be a JSON object, got ") + root.type_name());
 
-  sdk::Event event;
   try {
     const sdk::Json* type = field(root, "event_type", &sdk::Json::is_string, "a string");
     if (!type || type->get_ref<const std::string&>().empty())
       throw sdk::InvalidEvent("event_type is required");
     event.event_type = type->get<std::string>();
-    letter.event_type = event.event_type;
 
     if (const auto* id = field(root, "customer_id", &sdk::Json::is_string, "a string"))
       event.customer_id = id->get<std::string>();
-    if (const auto* data = field(root, "data", &sdk::Json::is_object, "an object"))
-      event.data = *data;
-    if (const auto* metadata = field(root, "metadata", &sdk::Json::is_object, "an object"))
-      event.metadata = *metadata;
+    if (auto* data = field(root, "data", &sdk::Json::is_object, "an object"))
+      event.data = std::move(*data);
+    if (auto* metadata = field(root, "metadata", &sdk::Json::is_object, "an object"))
+      event.metadata = std::move(*metadata);
     if (const auto* source = field(root, "source_service", &sdk::Json::is_string, "a string"))
       event.source_service = source->get<std::string>();
 
@@ -148,14 +145,13 @@ std::variant<sdk::Event, DeadLetter> decode_event(const RawMessage& message,
       }
     }
     if (event.idempotency_key.empty()) event.idempotency_key = "fnv128:" + fnv1a_128_hex(message.bytes);
-    letter.idempotency_key = event.idempotency_key;
   } catch (const sdk::InvalidEvent& error) {
     return reject(error.what());
   }
 
-  event.raw = message.bytes;
-  event.subject = message.subject;
-  event.headers = message.headers;
+  event.raw = std::move(message.bytes);
+  event.subject = std::move(message.subject);
+  event.headers = std::move(message.headers);
   return event;
 }
 

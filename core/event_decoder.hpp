@@ -15,8 +15,8 @@ namespace customeriq {
 // (customer_id or data.email / data.customer_email), field types of the
 // envelope. Computes the idempotency key: event_id, else the Nats-Msg-Id
 // header, else "fnv128:" + a hash of the raw bytes.
-std::variant<sdk::Event, DeadLetter> decode_event(const RawMessage& message,
-                                                   std::size_t max_event_bytes);
+// Takes the message's bytes, subject and headers into the result.
+std::variant<sdk::Event, DeadLetter> decode_event(RawMessage&& message, std::size_t max_event_bytes);
 
 // Unix seconds from an event timestamp: a number of seconds (values above
 // 1e11 are taken as milliseconds) or an ISO-8601 UTC/offset string.

@@ -89,9 +89,9 @@ WriteItem Pipeline::process(RawMessage message) const {
   item.replay_of = message.replay_of;
   item.received = message.received;
 
-  auto decoded = decode_event(message, config_.max_event_bytes);
+  auto decoded = decode_event(std::move(message), config_.max_event_bytes);
   if (auto* letter = std::get_if<DeadLetter>(&decoded)) {
-    spdlog::warn("[Pipeline] Dead letter from {}: {}", message.subject, letter->reason);
+    spdlog::warn("[Pipeline] Dead letter from {}: {}", letter->subject, letter->reason);
     item.content = std::move(*letter);
     return item;
   }

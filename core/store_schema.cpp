@@ -84,11 +84,19 @@ CREATE TABLE IF NOT EXISTS customer_knowledge (
 
 // Migration 2: what CustomerIQ adds around the seed's tables: indexes for
 // the profile reads, full-text search, idempotency keys and dead letters.
-// FTS tables use external content (no second copy of the text) and are kept
-// in step by triggers, so rows written with the sqlite3 shell are found too.
-// customers has a TEXT key, and VACUUM may renumber a table's implicit
-// rowid, so its FTS rows are keyed by search_rowid, a stored copy of the
-// rowid taken at insert.
+//
+// The writer keeps the FTS tables in step itself, once per batch (see
+// StoreWriter::index_batch), not with triggers: a trigger that writes an
+// FTS5 table gives every INSERT a statement journal, and FTS5 flushes its
+// pending terms to a new segment at each one — a b-tree segment per row
+// instead of one per batch, which cost more than all other writes together.
+// Rows written by hand are indexed by `customeriq reindex`.
+//
+// Event and knowledge text is indexed with external content (no second
+// copy). Customers have a TEXT key, and VACUUM may renumber a table's
+// implicit rowid, so their FTS rows are keyed by search_rowid, a stored
+// number given at insert, and keep their own small copy of the text so a
+// changed customer's old row can be deleted by that key alone.
 constexpr const char* kMigration2 = R"sql(
 CREATE INDEX IF NOT EXISTS customer_events_by_customer ON customer_events(customer_id, event_date);
 CREATE INDEX IF NOT EXISTS purchases_by_customer ON purchases(customer_id, purchase_date);
@@ -102,52 +110,14 @@ CREATE UNIQUE INDEX customers_by_search_rowid ON customers(search_rowid);
 
 CREATE VIRTUAL TABLE customer_events_fts USING fts5(
   title, description, content='customer_events', content_rowid='id');
-CREATE TRIGGER customer_events_fts_insert AFTER INSERT ON customer_events BEGIN
-  INSERT INTO customer_events_fts(rowid, title, description) VALUES (new.id, new.title, new.description);
-END;
-CREATE TRIGGER customer_events_fts_delete AFTER DELETE ON customer_events BEGIN
-  INSERT INTO customer_events_fts(customer_events_fts, rowid, title, description)
-  VALUES ('delete', old.id, old.title, old.description);
-END;
-CREATE TRIGGER customer_events_fts_update AFTER UPDATE OF title, description ON customer_events BEGIN
-  INSERT INTO customer_events_fts(customer_events_fts, rowid, title, description)
-  VALUES ('delete', old.id, old.title, old.description);
-  INSERT INTO customer_events_fts(rowid, title, description) VALUES (new.id, new.title, new.description);
-END;
-
 CREATE VIRTUAL TABLE customer_knowledge_fts USING fts5(
   content, content='customer_knowledge', content_rowid='id');
-CREATE TRIGGER customer_knowledge_fts_insert AFTER INSERT ON customer_knowledge BEGIN
-  INSERT INTO customer_knowledge_fts(rowid, content) VALUES (new.id, new.content);
-END;
-CREATE TRIGGER customer_knowledge_fts_delete AFTER DELETE ON customer_knowledge BEGIN
-  INSERT INTO customer_knowledge_fts(customer_knowledge_fts, rowid, content) VALUES ('delete', old.id, old.content);
-END;
-CREATE TRIGGER customer_knowledge_fts_update AFTER UPDATE OF content ON customer_knowledge BEGIN
-  INSERT INTO customer_knowledge_fts(customer_knowledge_fts, rowid, content) VALUES ('delete', old.id, old.content);
-  INSERT INTO customer_knowledge_fts(rowid, content) VALUES (new.id, new.content);
-END;
-
-CREATE VIRTUAL TABLE customers_fts USING fts5(
-  name, email, company, content='customers', content_rowid='search_rowid');
-CREATE TRIGGER customers_fts_insert AFTER INSERT ON customers BEGIN
-  UPDATE customers SET search_rowid = new.rowid WHERE rowid = new.rowid;
-  INSERT INTO customers_fts(rowid, name, email, company) VALUES (new.rowid, new.name, new.email, new.company);
-END;
-CREATE TRIGGER customers_fts_delete AFTER DELETE ON customers BEGIN
-  INSERT INTO customers_fts(customers_fts, rowid, name, email, company)
-  VALUES ('delete', old.search_rowid, old.name, old.email, old.company);
-END;
-CREATE TRIGGER customers_fts_update AFTER UPDATE OF name, email, company ON customers BEGIN
-  INSERT INTO customers_fts(customers_fts, rowid, name, email, company)
-  VALUES ('delete', old.search_rowid, old.name, old.email, old.company);
-  INSERT INTO customers_fts(rowid, name, email, company)
-  VALUES (new.search_rowid, new.name, new.email, new.company);
-END;
+CREATE VIRTUAL TABLE customers_fts USING fts5(name, email, company);
 
 INSERT INTO customer_events_fts(customer_events_fts) VALUES ('rebuild');
 INSERT INTO customer_knowledge_fts(customer_knowledge_fts) VALUES ('rebuild');
-INSERT INTO customers_fts(customers_fts) VALUES ('rebuild');
+INSERT INTO customers_fts(rowid, name, email, company)
+  SELECT search_rowid, name, email, company FROM customers;
 
 CREATE TABLE processed_events (
   idempotency_key TEXT PRIMARY KEY,
@@ -201,6 +171,21 @@ void migrate(SQLite::Database& db) {
     transaction.commit();
     spdlog::info("[Store] Migrated {} to schema version {}", db.getFilename(), version);
   }
+}
+
+void rebuild_search_index(SQLite::Database& db) {
+  SQLite::Transaction transaction(db, SQLite::TransactionBehavior::IMMEDIATE);
+  db.exec(R"sql(
+INSERT INTO customer_events_fts(customer_events_fts) VALUES ('rebuild');
+INSERT INTO customer_knowledge_fts(customer_knowledge_fts) VALUES ('rebuild');
+UPDATE customers SET search_rowid = (SELECT COALESCE(MAX(search_rowid), 0) FROM customers) + rowid
+ WHERE search_rowid IS NULL;
+DELETE FROM customers_fts;
+INSERT INTO customers_fts(rowid, name, email, company)
+  SELECT search_rowid, name, email, company FROM customers;
+INSERT INTO customers_fts(customers_fts) VALUES ('optimize');
+)sql");
+  transaction.commit();
 }
 
 std::unique_ptr<SQLite::Database> open_store_for_writing(const std::filesystem::path& path) {

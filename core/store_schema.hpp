@@ -22,6 +22,10 @@ std::unique_ptr<SQLite::Database> open_store_for_writing(const std::filesystem::
 // does not exist or is not at the latest schema.
 std::unique_ptr<SQLite::Database> open_store_for_reading(const std::filesystem::path& path);
 
+// Rebuilds the full-text indexes from the tables, for rows written or
+// changed by hand (the writer indexes its own rows as it commits them).
+void rebuild_search_index(SQLite::Database& db);
+
 // Applies the migrations above the database's user_version, each in its own
 // transaction. Exposed for tests.
 void migrate(SQLite::Database& db);

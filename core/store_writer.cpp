@@ -71,11 +71,18 @@ std::string headers_json(const Headers& headers) {
   return array.dump();
 }
 
-// Thrown inside one event's savepoint: dead-letter the event, keep the batch.
+// Thrown by an event the store will not take: dead-letter it, keep the batch.
 class EventRejected : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
 };
+
+std::int64_t single_integer(SQLite::Statement& query) {
+  query.executeStep();
+  const std::int64_t value = query.getColumn(0).getInt64();
+  query.tryReset();
+  return value;
+}
 
 }  // namespace
 
@@ -97,8 +104,9 @@ struct StoreWriter::Statements {
         // Creates the customer, or fills what an earlier event left blank.
         // A name that is only the email gives way to a real name.
         ensure_customer(db, R"sql(
-INSERT INTO customers(id, name, email, customer_since, created_at, updated_at)
-VALUES (?1, COALESCE(?2, ?3), ?3, ?4, ?5, ?5)
+INSERT INTO customers(id, name, email, customer_since, created_at, updated_at, search_rowid)
+VALUES (?1, COALESCE(?2, ?3), ?3, ?4, ?5, ?5,
+        (SELECT COALESCE(MAX(search_rowid), 0) + 1 FROM customers))
 ON CONFLICT(id) DO UPDATE SET
   name = CASE WHEN ?2 IS NOT NULL AND (name IS NULL OR name = email) THEN ?2
               ELSE COALESCE(name, ?3) END,
@@ -163,7 +171,21 @@ ON CONFLICT(idempotency_key) DO UPDATE SET
         update_dead_letter(db,
                            "UPDATE dead_letters SET reason = ?2, attempts = attempts + 1, "
                            "last_attempt_at = ?3 WHERE id = ?1"),
-        delete_dead_letter(db, "DELETE FROM dead_letters WHERE id = ?1") {}
+        delete_dead_letter(db, "DELETE FROM dead_letters WHERE id = ?1"),
+        last_event_id(db, "SELECT COALESCE(MAX(id), 0) FROM customer_events"),
+        last_knowledge_id(db, "SELECT COALESCE(MAX(id), 0) FROM customer_knowledge"),
+        index_events(db,
+                     "INSERT INTO customer_events_fts(rowid, title, description) "
+                     "SELECT id, title, description FROM customer_events WHERE id > ?1"),
+        index_knowledge(db,
+                        "INSERT INTO customer_knowledge_fts(rowid, content) "
+                        "SELECT id, content FROM customer_knowledge WHERE id > ?1"),
+        unindex_customer(db,
+                         "DELETE FROM customers_fts WHERE rowid = "
+                         "(SELECT search_rowid FROM customers WHERE id = ?1)"),
+        index_customer(db,
+                       "INSERT INTO customers_fts(rowid, name, email, company) "
+                       "SELECT search_rowid, name, email, company FROM customers WHERE id = ?1") {}
 
   SQLite::Statement begin, commit, rollback, savepoint, release, rollback_to;
   SQLite::Statement key_applied, record_key;
@@ -173,6 +195,8 @@ ON CONFLICT(idempotency_key) DO UPDATE SET
   SQLite::Statement upsert_work_order, work_order_owner;
   SQLite::Statement add_knowledge, adjust_lifetime_value;
   SQLite::Statement insert_dead_letter, update_dead_letter, delete_dead_letter;
+  SQLite::Statement last_event_id, last_knowledge_id;
+  SQLite::Statement index_events, index_knowledge, unindex_customer, index_customer;
 };
 
 StoreWriter::StoreWriter(const std::filesystem::path& db_path, WriterOptions options)
@@ -185,53 +209,95 @@ StoreWriter::~StoreWriter() = default;
 SQLite::Database& StoreWriter::database() { return *db_; }
 
 std::vector<Outcome> StoreWriter::apply_batch(const std::vector<WriteItem>& items) {
-  std::vector<Outcome> outcomes;
-  outcomes.reserve(items.size());
-  auto& s = *statements_;
   try {
-    run(s.begin);
-    for (const auto& item : items) {
-      if (const auto* letter = std::get_if<DeadLetter>(&item.content)) {
-        record_dead_letter(*letter, item);
-        outcomes.push_back(Outcome::dead_lettered);
-        continue;
-      }
-      const auto& handled = std::get<HandledEvent>(item.content);
-      auto reject = [&](const std::string& reason) {
-        run(s.rollback_to);
-        run(s.release);
-        const sdk::Event& event = handled.event;
-        spdlog::warn("[Store] Dead letter from {} ({} {}): {}", event.subject, event.event_type,
-                     event.idempotency_key, reason);
-        record_dead_letter(DeadLetter{reason, event.raw, event.subject, event.headers,
-                                      event.event_type, event.idempotency_key},
-                           item);
-        outcomes.push_back(Outcome::dead_lettered);
-      };
-      run(s.savepoint);
-      try {
-        outcomes.push_back(apply_event(handled, item));
-        run(s.release);
-      } catch (const SQLite::Exception& error) {
-        if (is_transient(error.getErrorCode())) throw;
-        reject(std::string("store rejected the event: ") + error.what());
-      } catch (const EventRejected& error) {
-        reject(error.what());
-      }
+    try {
+      return apply_in_transaction(items, /*isolate_events=*/false);
+    } catch (const EventNeedsIsolation&) {
+      // An event failed halfway and the batch was rolled back: apply it again
+      // with a savepoint around each event, so only the bad one is left out.
+      return apply_in_transaction(items, /*isolate_events=*/true);
     }
-    run(s.commit);
   } catch (const SQLite::Exception& error) {
-    if (!db_->getHandle() || sqlite3_get_autocommit(db_->getHandle()) == 0) {
-      try {
-        run(s.rollback);
-      } catch (const SQLite::Exception&) {
-        // The transaction is already gone (SQLite rolls back on some errors).
-      }
-    }
+    rollback_if_open();
     throw TransientStoreError(std::string("store error, batch of ") +
                               std::to_string(items.size()) + " rolled back: " + error.what());
   }
+}
+
+void StoreWriter::rollback_if_open() {
+  if (sqlite3_get_autocommit(db_->getHandle()) != 0) return;
+  try {
+    run(statements_->rollback);
+  } catch (const SQLite::Exception&) {
+    // The transaction is already gone (SQLite rolls back on some errors).
+  }
+}
+
+// Savepoints cost a flush of every FTS table written in the transaction
+// (see store_schema.cpp), so the common case runs without them and pays for
+// isolation only when an event actually fails.
+std::vector<Outcome> StoreWriter::apply_in_transaction(const std::vector<WriteItem>& items,
+                                                       bool isolate_events) {
+  auto& s = *statements_;
+  std::vector<Outcome> outcomes;
+  outcomes.reserve(items.size());
+  run(s.begin);
+  const std::int64_t last_event_id = single_integer(s.last_event_id);
+  const std::int64_t last_knowledge_id = single_integer(s.last_knowledge_id);
+  changed_customers_.clear();
+
+  for (const auto& item : items) {
+    if (const auto* letter = std::get_if<DeadLetter>(&item.content)) {
+      record_dead_letter(*letter, item);
+      outcomes.push_back(Outcome::dead_lettered);
+      continue;
+    }
+    const auto& handled = std::get<HandledEvent>(item.content);
+    std::string rejection;
+    if (isolate_events) run(s.savepoint);
+    try {
+      outcomes.push_back(apply_event(handled, item));
+      if (isolate_events) run(s.release);
+      continue;
+    } catch (const SQLite::Exception& error) {
+      if (is_transient(error.getErrorCode())) throw;
+      rejection = std::string("store rejected the event: ") + error.what();
+    } catch (const EventRejected& error) {
+      rejection = error.what();
+    }
+    if (!isolate_events) {
+      rollback_if_open();
+      throw EventNeedsIsolation();
+    }
+    run(s.rollback_to);
+    run(s.release);
+    const sdk::Event& event = handled.event;
+    spdlog::warn("[Store] Dead letter from {} ({} {}): {}", event.subject, event.event_type,
+                 event.idempotency_key, rejection);
+    record_dead_letter(DeadLetter{rejection, event.raw, event.subject, event.headers,
+                                  event.event_type, event.idempotency_key},
+                       item);
+    outcomes.push_back(Outcome::dead_lettered);
+  }
+  index_batch(last_event_id, last_knowledge_id);
+  run(s.commit);
   return outcomes;
+}
+
+// Adds this transaction's new rows to the FTS indexes: one multi-row
+// statement per table, so FTS5 writes one segment per batch.
+void StoreWriter::index_batch(std::int64_t last_event_id, std::int64_t last_knowledge_id) {
+  auto& s = *statements_;
+  s.index_events.bind(1, static_cast<int64_t>(last_event_id));
+  run(s.index_events);
+  s.index_knowledge.bind(1, static_cast<int64_t>(last_knowledge_id));
+  run(s.index_knowledge);
+  for (const std::string& customer_id : changed_customers_) {
+    s.unindex_customer.bind(1, customer_id);
+    run(s.unindex_customer);
+    s.index_customer.bind(1, customer_id);
+    run(s.index_customer);
+  }
 }
 
 void StoreWriter::record_dead_letter(const DeadLetter& letter, const WriteItem& item) {
@@ -280,7 +346,7 @@ std::string StoreWriter::resolve_customer(const sdk::Event& event) {
   bind_optional(ensure, 3, email);
   ensure.bind(4, static_cast<int64_t>(event.timestamp));
   ensure.bind(5, static_cast<int64_t>(unix_now()));
-  run(ensure);
+  if (run(ensure) > 0) changed_customers_.insert(customer_id);
   return customer_id;
 }
 
@@ -318,6 +384,7 @@ Outcome StoreWriter::apply_event(const HandledEvent& handled, const WriteItem& i
             bind_json(q, 8, m.custom_fields);
             q.bind(9, static_cast<int64_t>(now));
             run(q);
+            if (m.name || m.email || m.company) changed_customers_.insert(customer_id);
           } else if constexpr (std::is_same_v<M, sdk::AppendTimelineEvent>) {
             auto& q = s.append_timeline;
             q.bind(1, customer_id);

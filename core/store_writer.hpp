@@ -5,6 +5,8 @@
 #include <filesystem>
 #include <memory>
 #include <stdexcept>
+#include <string>
+#include <unordered_set>
 #include <vector>
 
 #include "work_item.hpp"
@@ -47,7 +49,13 @@ class StoreWriter {
   std::unique_ptr<SQLite::Database> db_;  // declared before the statements that use it
   std::unique_ptr<Statements> statements_;
   WriterOptions options_;
+  std::unordered_set<std::string> changed_customers_;  // in this transaction: reindex them
 
+  struct EventNeedsIsolation {};
+
+  std::vector<Outcome> apply_in_transaction(const std::vector<WriteItem>& items, bool isolate_events);
+  void index_batch(std::int64_t last_event_id, std::int64_t last_knowledge_id);
+  void rollback_if_open();
   Outcome apply_event(const HandledEvent& handled, const WriteItem& item);
   void record_dead_letter(const DeadLetter& letter, const WriteItem& item);
   std::string resolve_customer(const sdk::Event& event);

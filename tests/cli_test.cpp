@@ -22,7 +22,7 @@ std::vector<std::string> with_db(const TempDir& dir, std::vector<std::string> ar
 TEST_CASE("--help works for the program and every command", "[cli]") {
   auto help = run_customeriq({"--help"});
   CHECK(help.exit_code == 0);
-  for (const char* command : {"ingest", "profile", "search", "validate", "plugins", "dead-letters"}) {
+  for (const char* command : {"ingest", "profile", "search", "validate", "plugins", "dead-letters", "reindex"}) {
     INFO(command);
     CHECK_THAT(help.out, Catch::Contains(std::string("  ") + command));
     auto command_help = run_customeriq({command, "--help"});
@@ -184,4 +184,18 @@ TEST_CASE("a replay that fails again keeps the letter with the new attempt", "[c
   CHECK_THAT(replay.out, Catch::Contains("0 applied, 0 duplicates, 1 dead-lettered"));
   CHECK(Json::parse(run_customeriq(with_db(dir, {"dead-letters"})).out)["attempts"] == 2);
   CHECK(run_customeriq(with_db(dir, {"dead-letters", "--replay", "--id", "7"})).exit_code == 1);
+}
+
+TEST_CASE("reindex makes rows written by hand searchable", "[cli]") {
+  TempDir dir;
+  write_file(dir / "seed.jsonl", kSeed);
+  run_customeriq(with_db(dir, {"ingest", (dir / "seed.jsonl").string()}));
+  auto sqlite = run_process("/usr/bin/sqlite3", {(dir / "db.sqlite").string(),
+      "INSERT INTO customer_knowledge(customer_id, content) VALUES ('cust_001', 'Allergic to latex')"});
+  REQUIRE(sqlite.exit_code == 0);
+  CHECK(Json::parse(run_customeriq(with_db(dir, {"search", "latex"})).out).empty());
+  auto reindex = run_customeriq(with_db(dir, {"reindex"}));
+  CHECK(reindex.exit_code == 0);
+  CHECK_THAT(reindex.out, Catch::StartsWith("rebuilt the search index of "));
+  CHECK(Json::parse(run_customeriq(with_db(dir, {"search", "latex"})).out).size() == 1);
 }

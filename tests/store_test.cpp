@@ -20,7 +20,7 @@ sdk::Event decode(const std::string& json) {
   RawMessage message;
   message.bytes = json;
   message.subject = "test";
-  auto decoded = decode_event(message, 1 << 20);
+  auto decoded = decode_event(std::move(message), 1 << 20);
   if (auto* letter = std::get_if<DeadLetter>(&decoded)) FAIL("not an event: " << letter->reason);
   return std::get<sdk::Event>(decoded);
 }
@@ -348,4 +348,36 @@ TEST_CASE("a batch of 500 events over 7 customers applies in one call", "[store]
   auto outcomes = writer.apply_batch(batch);
   CHECK(std::count(outcomes.begin(), outcomes.end(), Outcome::applied) == 500);
   CHECK(text(writer.database(), "SELECT count(*), sum(lifetime_value) FROM customers") == "7|500.0");
+}
+
+TEST_CASE("a customer's search row follows later changes to name, email and company", "[store][search]") {
+  TempDir dir;
+  StoreWriter writer(dir / "db.sqlite", {});
+  writer.apply_batch({item(kEvent, {})});
+  sdk::UpdateCustomer rename;
+  rename.name = "Ann Larsen";
+  rename.company = "Fjordline";
+  writer.apply_batch({item(R"({"event_id":"e2","customer_id":"cust_1","event_type":"t"})", {rename})});
+  StoreReader reader(dir / "db.sqlite");
+  CHECK(reader.search("lee").empty());
+  CHECK(reader.search("larsen")[0]["customer_id"] == "cust_1");
+  CHECK(reader.search("fjordline").size() == 1);
+}
+
+TEST_CASE("rows written by hand are found after rebuild_search_index", "[store][search]") {
+  TempDir dir;
+  {
+    StoreWriter writer(dir / "db.sqlite", {});
+    writer.apply_batch({item(kEvent, {})});
+    auto& db = writer.database();
+    db.exec("INSERT INTO customers(id, name, created_at, updated_at) VALUES ('hand_1', 'Typed Byhand', 0, 0)");
+    db.exec("INSERT INTO customer_events(customer_id, event_type, event_date, title) VALUES ('hand_1', 'x', 0, 'zeppelin')");
+    db.exec("UPDATE customer_events SET title = 'airship' WHERE title = 'zeppelin'");
+    rebuild_search_index(db);
+  }
+  StoreReader reader(dir / "db.sqlite");
+  CHECK(reader.search("byhand")[0]["customer_id"] == "hand_1");
+  CHECK(reader.search("airship").size() == 1);
+  CHECK(reader.search("zeppelin").empty());
+  CHECK(reader.search("ann")[0]["customer_id"] == "cust_1");
 }

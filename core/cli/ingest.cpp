@@ -9,6 +9,7 @@
 #include <spdlog/spdlog.h>
 
 #include "../store_reader.hpp"
+#include "../store_schema.hpp"
 #include "common.hpp"
 
 namespace customeriq::cli {
@@ -138,6 +139,19 @@ int run_dead_letters(Args& args, const GlobalOptions& global) {
   print_summary("replayed", total, writer.counters(),
                 std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
   return writer.counters().failed ? 1 : 0;
+}
+
+int run_reindex(Args& args, const GlobalOptions& global) {
+  args.positionals(0);
+  const Settings settings = settings_for(global);
+  auto db = open_store_for_writing(settings.database);
+  const auto started = std::chrono::steady_clock::now();
+  rebuild_search_index(*db);
+  std::cout << "rebuilt the search index of " << settings.database.string() << " in " << std::fixed
+            << std::setprecision(2)
+            << std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count()
+            << " s\n";
+  return 0;
 }
 
 }  // namespace customeriq::cli
