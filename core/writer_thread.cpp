@@ -89,7 +89,8 @@ void WriterThread::commit(std::vector<WriteItem>& batch) {
         outcomes.assign(batch.size(), Outcome::retry_later);
         break;
       }
-      const auto backoff = std::chrono::milliseconds(100) * (1 << (attempt - 1));
+      // Capped at 6.4 s: core NATS retries (practically) forever.
+      const auto backoff = std::chrono::milliseconds(100) * (1 << std::min(attempt - 1, 6));
       spdlog::warn("[Writer] {}; retrying in {} ms (attempt {}/{})", error.what(), backoff.count(),
                    attempt, options_.transient_retries);
       std::this_thread::sleep_for(backoff);

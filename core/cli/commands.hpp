@@ -27,5 +27,8 @@ int run_search(Args& args, const GlobalOptions& global);
 int run_validate(Args& args, const GlobalOptions& global);
 int run_plugins(Args& args, const GlobalOptions& global);
 int run_dead_letters(Args& args, const GlobalOptions& global);
+int run_reindex(Args& args, const GlobalOptions& global);
+int run_serve(Args& args, const GlobalOptions& global);
+int run_publish(Args& args, const GlobalOptions& global);
 
 }  // namespace customeriq::cli

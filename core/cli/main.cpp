@@ -81,6 +81,95 @@ id, received_at, subject, reason, event_type, attempts, raw.
               with the new reason and attempts + 1
 )",
      run_dead_letters},
+    {"reindex", "Rebuild the full-text search index from the tables",
+     R"(usage: customeriq reindex
+
+CustomerIQ indexes the rows it writes as it commits them. Rows inserted,
+changed or deleted by hand (sqlite3) are not in the search index until
+this command rebuilds it.
+)",
+     run_reindex},
+    {"serve", "Take events from NATS (core or JetStream) into the profiles until stopped",
+     R"(usage: customeriq serve
+
+Subscribes to NATS and runs every event through the pipeline into the
+database, until SIGTERM or SIGINT: then it stops taking messages, commits
+and acknowledges everything received, prints a summary and exits 0. A
+second signal exits at once. A lost connection is never fatal: it
+reconnects forever with backoff; with no server reachable at start it
+keeps trying. Exit 2 for a configuration error (or NATS_ENABLED not true),
+1 when the server rejects the credentials.
+
+Core NATS (the default): a queue subscription per subject. Events
+published while no instance runs, or dropped as a slow consumer, are LOST.
+JetStream (NATS_JETSTREAM=true): a durable pull consumer on a stream; each
+event is acked only after the transaction holding it has committed, so
+nothing is lost across crashes and restarts.
+
+Variables (environment, then .env, then the pipeline's `source:` block
+with the same names lower-cased without NATS_, e.g. `queue_group:`):
+  NATS_ENABLED               must be true to run (default false)
+  NATS_SERVERS               comma-separated URLs, all used for failover
+                             (default nats://localhost:4222)
+  NATS_SUBJECTS              comma-separated subjects, wildcards allowed
+                             (default customer.events.>)
+  NATS_QUEUE_GROUP           core mode queue group (default customeriq-service)
+  NATS_USER, NATS_PASSWORD   user/password authentication
+  NATS_TOKEN                 token authentication
+  NATS_CREDS                 credentials file (JWT + NKey seed)
+  NATS_TLS_CA                CA certificates file (turns TLS on)
+  NATS_TLS_CERT, NATS_TLS_KEY  client certificate and key (TLS)
+  NATS_PENDING_MSGS          core: messages buffered per subscription before
+                             drops (default 65536)
+  NATS_PENDING_BYTES         core: bytes buffered likewise (default 67108864)
+  NATS_JETSTREAM             true: durable JetStream consumer (default false)
+  NATS_STREAM                stream name (default CUSTOMER_EVENTS)
+  NATS_STREAM_CREATE         create the stream over NATS_SUBJECTS when
+                             missing (default true)
+  NATS_DURABLE               durable consumer name, shared by instances so
+                             they split the work (default customeriq)
+  NATS_MAX_DELIVER           deliveries of an event before the server gives
+                             up on it (default 10)
+  NATS_ACK_WAIT_SECONDS      redelivery after this long without an ack
+                             (default 30)
+  NATS_FETCH_BATCH           messages per fetch (default 256)
+  NATS_MAX_ACK_PENDING       unacknowledged messages the consumer allows
+                             (default 20000)
+  NATS_SUMMARIZE_THRESHOLD   summarizer threshold override (default: the YAML's)
+  NATS_AUTO_CREATE_CUSTOMER  create unknown customers (default true)
+  CUSTOMERIQ_DB, CUSTOMERIQ_PIPELINE, CUSTOMERIQ_LOG_LEVEL (debug logs each event)
+
+See docs/NATS.md.
+)",
+     run_serve},
+    {"publish", "Publish sample events (or many, for load) to NATS",
+     R"(usage: customeriq publish (--event TYPE | --all) [--customer ID] [--servers URL]
+                          [--subject-prefix P] [--jetstream] [--count N [--rate R]]
+
+Publishes the sample event of TYPE (purchase, support_ticket, repair,
+contact, note, profile_update), or of every type with --all, for the
+customer, on P.{customer_id}.{event_type}, with a Nats-Msg-Id header.
+Sample ids are stable (customer + type): publishing them twice is
+harmless. For a customer other than cust_001 the sample's record ids get
+the customer as a suffix (ord_12345-cust_002), so customers do not share
+a purchase or work order. Prints what was published.
+
+  --event TYPE          one event type
+  --all                 every event type
+  --customer ID         customer id (default cust_001)
+  --servers URL         comma-separated servers (default NATS_SERVERS, else
+                        nats://localhost:4222); NATS_USER/NATS_PASSWORD,
+                        NATS_TOKEN, NATS_CREDS and NATS_TLS_* apply
+  --subject-prefix P    subject prefix (default customer.events)
+  --jetstream           publish through JetStream: each publish is
+                        acknowledged by the stream (which must exist:
+                        `customeriq serve` with NATS_JETSTREAM=true creates it)
+  --count N             load: N events (cycling through the types), each
+                        with unique ids (Nats-Msg-Id, purchase_id, ...)
+  --rate R              with --count: R events per second (default 0: as
+                        fast as possible)
+)",
+     run_publish},
 };
 
 void print_help() {

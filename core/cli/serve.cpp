@@ -1,0 +1,139 @@
+// customeriq serve: NATS (core or JetStream) -> the pipeline -> the store,
+// until SIGTERM/SIGINT.
+#include <pthread.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <iostream>
+#include <limits>
+#include <memory>
+#include <thread>
+
+#include <spdlog/spdlog.h>
+
+#include "../nats_config.hpp"
+#include "../nats_source.hpp"
+#include "common.hpp"
+
+namespace customeriq::cli {
+namespace {
+
+// SIGINT and SIGTERM are blocked in every thread (the mask is set before
+// any thread starts and threads inherit it); this one thread takes them
+// with sigwait, so nothing runs in signal-handler context. The first asks
+// the service to stop; the second exits at once.
+void watch_signals(std::shared_ptr<StopFlag> stop, sigset_t signals) {
+  std::thread([stop = std::move(stop), signals] {
+    for (int received = 0;;) {
+      int signal_number = 0;
+      if (sigwait(&signals, &signal_number) != 0) continue;
+      if (++received == 1) {
+        spdlog::info("[NATS] {} received: shutting down (send it again to exit at once)",
+                     sigabbrev_np(signal_number) ? std::string("SIG") + sigabbrev_np(signal_number)
+                                                 : std::string("signal"));
+        stop->request(0);
+      } else {
+        spdlog::warn("[NATS] Second signal: exiting at once; events not committed yet are not "
+                     "acknowledged (JetStream redelivers them; core NATS loses them)");
+        spdlog::default_logger()->flush();
+        _exit(128 + signal_number);
+      }
+    }
+  }).detach();
+}
+
+void log_summary(const NatsConfig& config, const NatsStats& stats, const WriterCounters& counters) {
+  spdlog::info("[NATS] Stopped: {} received, {} applied, {} duplicates, {} dead-lettered, {} dropped, "
+               "{} not committed; {} disconnects, {} reconnects",
+               stats.received, counters.applied.load(), counters.duplicates.load(),
+               counters.dead_lettered.load(), stats.dropped, counters.failed.load(),
+               stats.disconnects, stats.reconnects);
+  if (config.jetstream) {
+    spdlog::info("[NATS] JetStream: {} acked, {} terminated (dead-lettered), {} nak'ed for "
+                 "redelivery, {} ack errors, {} skipped (outside NATS_SUBJECTS)",
+                 stats.acked, stats.terminated, stats.nak, stats.ack_errors, stats.skipped);
+  }
+}
+
+}  // namespace
+
+int run_serve(Args& args, const GlobalOptions& global) {
+  args.positionals(0);
+
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  ::signal(SIGPIPE, SIG_IGN);
+  auto stop = std::make_shared<StopFlag>();
+  watch_signals(stop, signals);
+
+  Settings settings;
+  PipelineConfig pipeline_config;
+  NatsConfig config;
+  try {
+    settings = settings_for(global);
+    pipeline_config = load_pipeline_config(settings.pipeline);
+    config = read_nats_config(pipeline_config.source, pipeline_config.source_location);
+  } catch (const ConfigError& error) {
+    std::cerr << "customeriq: " << error.what() << "\n";
+    return 2;
+  }
+  if (!config.enabled) {
+    std::cerr << "customeriq: the NATS service is disabled: set NATS_ENABLED=true (environment or "
+                 ".env), or `enabled: true` in the pipeline's source: block, to run it\n";
+    return 2;
+  }
+  for (const auto& name : unknown_nats_variables())
+    spdlog::warn("[NATS] {} is set but customeriq does not read it", name);
+
+  spdlog::info("[NATS] Starting NATS subscriber service...");
+  std::unique_ptr<Pipeline> pipeline;
+  try {
+    pipeline = std::make_unique<Pipeline>(std::move(pipeline_config), settings.summarize_threshold);
+  } catch (const ConfigError& error) {
+    std::cerr << "customeriq: " << error.what() << "\n";
+    return 2;
+  }
+  StoreWriter store(settings.database, WriterOptions{settings.auto_create_customers});
+  WriterThreadOptions options = writer_options(pipeline->config());
+  // Core NATS does not redeliver: an event the store could not take yet is
+  // retried until it can (the subscription's pending buffer absorbs the wait).
+  if (!config.jetstream) options.transient_retries = std::numeric_limits<int>::max();
+  WriterThread writer(*pipeline, store, options);
+  spdlog::info("[NATS] Mode: {}; database {}",
+               config.jetstream ? "JetStream (durable consumer " + config.durable + " on stream " +
+                                      config.stream + ", ack after commit)"
+                                : "core NATS (queue group " + config.queue_group +
+                                      "; events published while no instance runs are not kept)",
+               settings.database.string());
+
+  int exit_code = 0;
+  std::unique_ptr<EventSource> source;
+  try {
+    source = make_event_source(config, writer, *stop);
+    if (source->start()) {
+      spdlog::info("[NATS] Service started successfully");
+      source->run();
+    }
+  } catch (const NatsError& error) {
+    spdlog::error("[NATS] {}", error.what());
+    exit_code = 1;
+  } catch (const ConfigError& error) {
+    spdlog::error("[NATS] {}", error.what());
+    exit_code = 2;
+  }
+
+  // Stop taking messages, commit everything taken, acknowledge it, close.
+  if (source) source->stop_taking();
+  writer.flush();
+  if (source) source->close();
+  writer.stop();
+  log_summary(config, source ? source->stats() : NatsStats{}, writer.counters());
+  if (!config.jetstream && writer.counters().failed) exit_code = std::max(exit_code, 1);
+  return std::max(exit_code, stop->exit_code());
+}
+
+}  // namespace customeriq::cli

@@ -1,0 +1,602 @@
+// `customeriq serve` and `customeriq publish` against a real nats-server on
+// a free loopback port: core NATS and JetStream, reconnection, shutdown,
+// several instances, .env and YAML configuration, authentication.
+#include <catch2/catch.hpp>
+
+#include <signal.h>
+
+#include <SQLiteCpp/Database.h>
+#include <SQLiteCpp/Statement.h>
+#include <nlohmann/json.hpp>
+
+#include "nats_config.hpp"
+#include "support/nats_fixture.hpp"
+
+using namespace customeriq::test;
+using customeriq::ConfigError;
+using customeriq::read_nats_config;
+using Json = nlohmann::json;
+
+namespace {
+
+using Env = std::map<std::string, std::string>;
+
+Env serve_env(const NatsServer& server, const std::filesystem::path& database, Env extra = {}) {
+  Env env{{"NATS_ENABLED", "true"}, {"NATS_SERVERS", server.url()}, {"CUSTOMERIQ_DB", database.string()}};
+  for (auto& [name, value] : extra) env[name] = value;
+  return env;
+}
+
+// `customeriq serve` in the background, its stderr in dir/<name>.err.
+struct Service {
+  Service(const TempDir& dir, Env env, const std::string& name = "serve")
+      : process(CUSTOMERIQ_BINARY, {"serve"}, customeriq_env(dir, std::move(env)), dir / name) {}
+
+  void require_started() {
+    const bool started = process.wait_for_log("[NATS] Service started successfully", 30s);
+    INFO(process.err());
+    REQUIRE(started);
+  }
+
+  // SIGTERM, wait for a clean exit, and the summary it logged.
+  ServeSummary stop() {
+    process.signal(SIGTERM);
+    const auto code = process.wait_for(30s);
+    INFO(process.err());
+    REQUIRE(code.has_value());
+    CHECK(*code == 0);
+    const auto summary = parse_summary(process.err());
+    REQUIRE(summary.has_value());
+    return *summary;
+  }
+
+  ChildProcess process;
+};
+
+ProcessResult publish(const TempDir& dir, const NatsServer& server, std::vector<std::string> args,
+                      Env env = {}) {
+  args.insert(args.begin(), "publish");
+  args.insert(args.end(), {"--servers", server.url()});
+  auto result = run_process(CUSTOMERIQ_BINARY, args, customeriq_env(dir, std::move(env)));
+  INFO(result.err);
+  REQUIRE(result.exit_code == 0);
+  return result;
+}
+
+// A publisher running while the test watches the service.
+std::unique_ptr<ChildProcess> publish_in_background(const TempDir& dir, const NatsServer& server,
+                                                    std::vector<std::string> args) {
+  args.insert(args.begin(), "publish");
+  args.insert(args.end(), {"--servers", server.url()});
+  return std::make_unique<ChildProcess>(CUSTOMERIQ_BINARY, args, customeriq_env(dir, {}),
+                                        dir / "publisher");
+}
+
+NatsServer::Options without_jetstream() {
+  NatsServer::Options options;
+  options.jetstream = false;
+  return options;
+}
+
+std::int64_t purchases(const std::filesystem::path& database) {
+  return query_count(database, "SELECT count(*) FROM purchases");
+}
+
+}  // namespace
+
+TEST_CASE("NATS config: defaults and environment over YAML and errors that name the variable", "[nats]") {
+  const auto lookup = [](Env env) {
+    return [env = std::move(env)](const char* name) -> std::optional<std::string> {
+      auto it = env.find(name);
+      if (it == env.end()) return std::nullopt;
+      return it->second;
+    };
+  };
+  const auto defaults = read_nats_config(Json::object(), "p.yaml:3:1", lookup({}));
+  CHECK_FALSE(defaults.enabled);
+  CHECK(defaults.servers == std::vector<std::string>{"nats://localhost:4222"});
+  CHECK(defaults.subjects == std::vector<std::string>{"customer.events.>"});
+  CHECK(defaults.queue_group == "customeriq-service");
+  CHECK_FALSE(defaults.jetstream);
+  CHECK(defaults.stream == "CUSTOMER_EVENTS");
+  CHECK(defaults.stream_create);
+  CHECK(defaults.durable == "customeriq");
+  CHECK(defaults.max_deliver == 10);
+  CHECK(defaults.ack_wait_seconds == 30);
+  CHECK(defaults.fetch_batch == 256);
+
+  const Json yaml = {{"enabled", true},
+                     {"servers", Json::array({"nats://a:4222", "nats://b:4223"})},
+                     {"subjects", Json::array({"x.>", "y.*.z"})},
+                     {"queue_group", "from-yaml"},
+                     {"jetstream", "yes"},
+                     {"max_deliver", 3}};
+  const auto mixed = read_nats_config(
+      yaml, "p.yaml:3:1", lookup({{"NATS_QUEUE_GROUP", "from-env"}, {"NATS_SERVERS", "nats://c:1, tls://d:2"}}));
+  CHECK(mixed.enabled);
+  CHECK(mixed.servers == std::vector<std::string>{"nats://c:1", "tls://d:2"});
+  CHECK(mixed.subjects == std::vector<std::string>{"x.>", "y.*.z"});
+  CHECK(mixed.queue_group == "from-env");
+  CHECK(mixed.jetstream);
+  CHECK(mixed.max_deliver == 3);
+  CHECK(mixed.tls());
+
+  const auto error_of = [&](const Json& source, Env env) -> std::string {
+    try {
+      read_nats_config(source, "p.yaml:3:1", lookup(std::move(env)));
+    } catch (const ConfigError& error) {
+      return error.what();
+    }
+    return "no error";
+  };
+  CHECK(error_of(Json::object(), {{"NATS_ENABLED", "maybe"}}) ==
+        "NATS_ENABLED=maybe is not a boolean (use true/false, 1/0, yes/no, on/off)");
+  CHECK(error_of(Json::object(), {{"NATS_MAX_DELIVER", "ten"}}) ==
+        "NATS_MAX_DELIVER=ten is not an integer from 1 to 1000000");
+  CHECK_THAT(error_of(Json::object(), {{"NATS_SUBJECTS", "a..b"}}),
+             Catch::StartsWith("NATS_SUBJECTS=a..b has an invalid subject 'a..b'"));
+  CHECK_THAT(error_of(Json::object(), {{"NATS_SUBJECTS", "a.>.b"}}), Catch::Contains("'>'"));
+  CHECK_THAT(error_of(Json::object(), {{"NATS_SERVERS", "http://x:4222"}}), Catch::Contains("unknown scheme"));
+  CHECK_THAT(error_of(Json::object(), {{"NATS_SERVERS", "nats://x:99999"}}), Catch::Contains("bad port"));
+  CHECK_THAT(error_of(Json::object(), {{"NATS_DURABLE", "a.b"}}), Catch::StartsWith("NATS_DURABLE=a.b"));
+  CHECK_THAT(error_of(Json::object(), {{"NATS_USER", "u"}}), Catch::Contains("NATS_PASSWORD"));
+  CHECK_THAT(error_of(Json::object(), {{"NATS_CREDS", "/no/such/file"}}), Catch::StartsWith("NATS_CREDS="));
+  CHECK(error_of({{"max_deliver", "lots"}}, {}) ==
+        "p.yaml:3:1: source.max_deliver is not an integer from 1 to 1000000, got \"lots\"");
+  CHECK_THAT(error_of({{"subject", "x"}}, {}),
+             Catch::StartsWith("p.yaml:3:1: unknown key 'source.subject' (expected one of:"));
+
+  CHECK(customeriq::subject_matches("customer.events.>", "customer.events.c1.purchase"));
+  CHECK(customeriq::subject_matches("customer.*.c1.purchase", "customer.events.c1.purchase"));
+  CHECK_FALSE(customeriq::subject_matches("customer.events.>", "customer.events"));
+  CHECK_FALSE(customeriq::subject_matches("customer.events.*", "customer.events.c1.purchase"));
+  CHECK_FALSE(customeriq::subject_matches("other.>", "customer.events.c1"));
+  CHECK(customeriq::redact_url("nats://bob:secret@h:4222") == "nats://bob:***@h:4222");
+  CHECK(customeriq::redact_url("nats://t0ken@h:4222") == "nats://***@h:4222");
+}
+
+TEST_CASE("serve refuses to start without NATS_ENABLED and names malformed variables", "[nats]") {
+  TempDir dir;
+  auto disabled = run_process(CUSTOMERIQ_BINARY, {"serve"},
+                              customeriq_env(dir, {{"CUSTOMERIQ_DB", (dir / "db").string()}}));
+  CHECK(disabled.exit_code == 2);
+  CHECK_THAT(disabled.err, Catch::Contains("set NATS_ENABLED=true"));
+
+  auto malformed = run_process(
+      CUSTOMERIQ_BINARY, {"serve"},
+      customeriq_env(dir, {{"NATS_ENABLED", "true"}, {"NATS_ACK_WAIT_SECONDS", "-5"},
+                           {"CUSTOMERIQ_DB", (dir / "db").string()}}));
+  CHECK(malformed.exit_code == 2);
+  CHECK(malformed.err == "customeriq: NATS_ACK_WAIT_SECONDS=-5 is not an integer from 1 to 86400\n");
+
+  auto help = run_process(CUSTOMERIQ_BINARY, {"serve", "--help"}, customeriq_env(dir, {}));
+  CHECK(help.exit_code == 0);
+  for (const char* variable : {"NATS_ENABLED", "NATS_SERVERS", "NATS_SUBJECTS", "NATS_QUEUE_GROUP",
+                               "NATS_USER", "NATS_TOKEN", "NATS_CREDS", "NATS_TLS_CA", "NATS_JETSTREAM",
+                               "NATS_STREAM", "NATS_DURABLE", "NATS_MAX_DELIVER", "NATS_ACK_WAIT_SECONDS",
+                               "NATS_FETCH_BATCH", "NATS_PENDING_MSGS", "NATS_SUMMARIZE_THRESHOLD"})
+    CHECK_THAT(help.out, Catch::Contains(variable));
+}
+
+TEST_CASE("every event type over core NATS reaches the profile with the seed log lines", "[nats]") {
+  TempDir dir;
+  NatsServer server;
+  const auto database = dir / "db.sqlite";
+  Service service(dir, serve_env(server, database, {{"CUSTOMERIQ_LOG_LEVEL", "debug"}}));
+  service.require_started();
+
+  const auto published = publish(dir, server, {"--all"});
+  CHECK_THAT(published.out, Catch::Contains("published purchase for cust_001 on customer.events.cust_001.purchase"));
+  REQUIRE(eventually([&] { return query_count(database, "SELECT count(*) FROM processed_events") == 6; }, 20s));
+
+  CHECK(query_count(database, "SELECT count(DISTINCT event_type) FROM customer_events") == 6);
+  CHECK(query_count(database, "SELECT count(*) FROM purchases WHERE id = 'ord_12345'") == 1);
+  CHECK(query_count(database, "SELECT count(*) FROM work_orders WHERE id = 'WO-9999'") == 1);
+  CHECK(query_count(database, "SELECT count(*) FROM customer_knowledge") >= 2);
+  auto profile = run_process(CUSTOMERIQ_BINARY, {"--db", database.string(), "profile", "cust_001"},
+                             customeriq_env(dir, {}));
+  REQUIRE(profile.exit_code == 0);
+  const Json json = Json::parse(profile.out);
+  CHECK(json["customer"]["company"] == "Acme Corp");
+  CHECK(json["purchases"][0]["product_name"] == "Wireless Headphones Pro");
+  // The seed's three payloads, byte for byte.
+  SQLite::Database db(database.string(), SQLite::OPEN_READONLY);
+  const std::string seed = read_file(source_dir() / "examples/events/seed.jsonl");
+  for (const char* type : {"purchase", "support_ticket", "repair"}) {
+    SQLite::Statement raw(db, "SELECT raw_event_data FROM customer_events WHERE event_type = ?1");
+    raw.bind(1, type);
+    REQUIRE(raw.executeStep());
+    CHECK_THAT(seed, Catch::Contains(raw.getColumn(0).getString() + "\n"));
+  }
+
+  // The sample ids are stable: publishing them again changes nothing.
+  publish(dir, server, {"--all"});
+  REQUIRE(service.process.wait_for_log("[NATS] Received event on customer.events.cust_001.profile_update", 20s, 2));
+  const auto summary = service.stop();
+  CHECK(summary.received == 12);
+  CHECK(summary.applied == 6);
+  CHECK(summary.duplicates == 6);
+  CHECK(summary.dropped == 0);
+  CHECK(query_count(database, "SELECT count(*) FROM customer_events") == 6);
+
+  const std::string log = service.process.err();
+  for (const std::string& line : std::vector<std::string>{
+           "[NATS] Starting NATS subscriber service...", "[NATS] Connecting to NATS server(s): " + server.url(),
+        std::string("[NATS] Connected successfully"),
+        std::string("[NATS] Subscribing to: customer.events.> (queue: customeriq-service)"),
+        std::string("[NATS] Service started successfully"),
+        std::string("[NATS] Received event on customer.events.cust_001.purchase: purchase cust_001"),
+        std::string("[EventProcessor] Processed purchase for customer cust_001: cust_001-purchase-sample"),
+        std::string("[EventProcessor] Processed repair for customer cust_001: cust_001-repair-sample")}) {
+    CHECK_THAT(log, Catch::Contains(line + "\n"));
+  }
+}
+
+TEST_CASE("several subjects with wildcards: events outside them are not taken", "[nats]") {
+  TempDir dir;
+  NatsServer server;
+  const auto database = dir / "db.sqlite";
+  Service service(dir, serve_env(server, database,
+                                 {{"NATS_SUBJECTS", "customer.events.*.purchase, vip.events.>"}}));
+  service.require_started();
+  const std::string log = service.process.err();
+  CHECK_THAT(log, Catch::Contains("[NATS] Subscribing to: customer.events.*.purchase (queue: customeriq-service)\n"));
+  CHECK_THAT(log, Catch::Contains("[NATS] Subscribing to: vip.events.> (queue: customeriq-service)\n"));
+
+  publish(dir, server, {"--event", "repair"});                                       // not taken
+  publish(dir, server, {"--event", "support_ticket", "--subject-prefix", "other.events"});  // not taken
+  publish(dir, server, {"--event", "purchase"});
+  publish(dir, server, {"--event", "note", "--subject-prefix", "vip.events", "--customer", "cust_002"});
+  REQUIRE(eventually([&] { return query_count(database, "SELECT count(*) FROM processed_events") >= 2; }, 20s));
+  // A last event that is taken: whatever was published before it has been routed.
+  publish(dir, server, {"--event", "contact", "--subject-prefix", "vip.events"});
+  REQUIRE(eventually([&] { return query_count(database, "SELECT count(*) FROM processed_events") >= 3; }, 20s));
+
+  const auto summary = service.stop();
+  CHECK(summary.received == 3);
+  CHECK(query_count(database, "SELECT count(*) FROM processed_events") == 3);
+  CHECK(query_count(database, "SELECT count(*) FROM work_orders") == 0);
+  CHECK(query_count(database, "SELECT count(*) FROM customer_events WHERE event_type = 'support_ticket'") == 0);
+  CHECK(query_count(database, "SELECT count(*) FROM customer_events WHERE customer_id = 'cust_002'") == 1);
+}
+
+TEST_CASE("two instances in one queue group take each event once", "[nats]") {
+  TempDir dir;
+  NatsServer server;
+  const auto first_db = dir / "first.sqlite", second_db = dir / "second.sqlite";
+  Service first(dir, serve_env(server, first_db), "serve-1");
+  Service second(dir, serve_env(server, second_db), "serve-2");
+  first.require_started();
+  second.require_started();
+
+  const int total = 1000;
+  publish(dir, server, {"--event", "purchase", "--count", std::to_string(total), "--rate", "2000"});
+  REQUIRE(eventually([&] { return purchases(first_db) + purchases(second_db) == total; }, 30s));
+  const auto first_summary = first.stop();
+  const auto second_summary = second.stop();
+  CHECK(first_summary.received + second_summary.received == total);
+  CHECK(first_summary.received > 0);
+  CHECK(second_summary.received > 0);
+  CHECK(purchases(first_db) + purchases(second_db) == total);
+  SQLite::Database both(first_db.string(), SQLite::OPEN_READONLY);
+  both.exec("ATTACH '" + second_db.string() + "' AS other");
+  CHECK(both.execAndGet("SELECT count(*) FROM purchases JOIN other.purchases USING (id)").getInt64() == 0);
+}
+
+TEST_CASE("after nats-server restarts the service reconnects and goes on", "[nats]") {
+  const bool jetstream = GENERATE(false, true);
+  INFO((jetstream ? "JetStream" : "core NATS"));
+  TempDir dir;
+  NatsServer server;  // with a JetStream store that survives the restart
+  const auto database = dir / "db.sqlite";
+  Service service(dir, serve_env(server, database, {{"NATS_JETSTREAM", jetstream ? "true" : "false"}}));
+  service.require_started();
+  std::vector<std::string> args{"--all"};
+  if (jetstream) args.push_back("--jetstream");
+  publish(dir, server, args);
+  REQUIRE(eventually([&] { return query_count(database, "SELECT count(*) FROM processed_events") == 6; }, 20s));
+
+  server.stop();
+  REQUIRE(service.process.wait_for_log("[NATS] Disconnected from NATS server " + server.url() + "; reconnecting...", 20s));
+  REQUIRE(service.process.wait_for_log("[NATS] Reconnect attempt 1 to " + server.url() + " failed", 20s));
+  server.start();
+  REQUIRE(service.process.wait_for_log("[NATS] Reconnected to NATS server " + server.url(), 30s));
+  // Sample ids are stable, so publishing again until they arrive is harmless
+  // (a publish may also fail while the restarted server recovers its streams).
+  args.insert(args.end(), {"--customer", "cust_after", "--servers", server.url()});
+  args.insert(args.begin(), "publish");
+  const bool arrived = eventually(
+      [&] {
+        run_process(CUSTOMERIQ_BINARY, args, customeriq_env(dir, {}));
+        return eventually(
+            [&] { return query_count(database, "SELECT count(*) FROM processed_events WHERE customer_id = 'cust_after'") == 6; },
+            3s);
+      },
+      30s, 0ms);
+  CHECK(arrived);
+  const auto summary = service.stop();
+  CHECK(summary.applied == 12);
+  CHECK(summary.dead_lettered == 0);
+  CHECK_THAT(service.process.err(), Catch::Contains("1 disconnects, 1 reconnects"));
+}
+
+TEST_CASE("JetStream: an invalid event is dead-lettered once and terminated and not redelivered", "[nats]") {
+  TempDir dir;
+  NatsServer server;
+  const auto database = dir / "db.sqlite";
+  Service service(dir, serve_env(server, database, {{"NATS_JETSTREAM", "true"}, {"NATS_ACK_WAIT_SECONDS", "1"}}));
+  service.require_started();
+  publish_raw(server.url(), "customer.events.cust_001.purchase", "{not json", "broken-1", true);
+  publish(dir, server, {"--event", "purchase", "--jetstream"});
+  REQUIRE(eventually([&] { return purchases(database) == 1; }, 20s));
+  REQUIRE(eventually([&] { return query_count(database, "SELECT count(*) FROM dead_letters") == 1; }, 20s));
+  // Terminated, so nothing is pending or delivered again after the ack wait.
+  REQUIRE(eventually([&] { return consumer_state(server.url(), "CUSTOMER_EVENTS", "customeriq").ack_pending == 0; }, 10s));
+  const auto summary = service.stop();
+  CHECK(summary.received == 2);
+  CHECK(summary.dead_lettered == 1);
+  CHECK_THAT(service.process.err(), Catch::Contains("[NATS] JetStream: 1 acked, 1 terminated (dead-lettered)"));
+  CHECK(query_count(database, "SELECT attempts FROM dead_letters") == 1);
+  CHECK(query_count(database, "SELECT count(*) FROM dead_letters WHERE subject = 'customer.events.cust_001.purchase'") == 1);
+}
+
+TEST_CASE("with no server reachable at start the service keeps trying and says so", "[nats]") {
+  TempDir dir;
+  const int port = free_port();
+  const auto database = dir / "db.sqlite";
+  Service service(dir, {{"NATS_ENABLED", "true"},
+                        {"NATS_SERVERS", "nats://127.0.0.1:" + std::to_string(port)},
+                        {"CUSTOMERIQ_DB", database.string()}});
+  REQUIRE(service.process.wait_for_log("[NATS] No NATS server reachable at nats://127.0.0.1:" + std::to_string(port), 20s));
+  REQUIRE(service.process.wait_for_log("(attempt 2)", 20s));
+  CHECK(service.process.running());
+  CHECK_THAT(service.process.err(), !Catch::Contains("Service started successfully"));
+  // A SIGTERM while waiting for a server ends the service cleanly.
+  const auto summary = service.stop();
+  CHECK(summary.received == 0);
+}
+
+TEST_CASE("a server that comes up later is used", "[nats]") {
+  TempDir dir;
+  NatsServer server(without_jetstream());
+  const std::string url = server.url();
+  server.stop();
+  const auto database = dir / "db.sqlite";
+  Service service(dir, {{"NATS_ENABLED", "true"}, {"NATS_SERVERS", url}, {"CUSTOMERIQ_DB", database.string()}});
+  REQUIRE(service.process.wait_for_log("yet (attempt 1)", 20s));
+  server.start();
+  service.require_started();
+  publish(dir, server, {"--event", "purchase"});
+  REQUIRE(eventually([&] { return purchases(database) == 1; }, 20s));
+  service.stop();
+}
+
+TEST_CASE("JetStream: SIGKILL in the middle of 20000 events and a restart apply each event exactly once", "[nats]") {
+  TempDir dir;
+  NatsServer server;
+  const auto database = dir / "db.sqlite";
+  const Env env = serve_env(server, database, {{"NATS_JETSTREAM", "true"}, {"NATS_ACK_WAIT_SECONDS", "3"}});
+  const int total = 20000;
+  std::int64_t at_kill = 0;
+  {
+    Service first(dir, env, "serve-1");
+    first.require_started();
+    CHECK_THAT(first.process.err(),
+               Catch::Contains("[NATS] Subscribing to: customer.events.> (JetStream stream: CUSTOMER_EVENTS, durable consumer: customeriq)"));
+    CHECK_THAT(first.process.err(), Catch::Contains("[NATS] Created JetStream stream CUSTOMER_EVENTS"));
+    auto publisher = publish_in_background(dir, server, {"--event", "purchase", "--jetstream", "--count", std::to_string(total)});
+    REQUIRE(eventually([&] { return purchases(database) >= 2000; }, 30s, 5ms));
+    first.process.signal(SIGKILL);
+    REQUIRE(first.process.wait_for(10s) == 128 + SIGKILL);
+    at_kill = purchases(database);
+    const auto published = publisher->wait_for(30s);
+    INFO(publisher->err());
+    REQUIRE(published == 0);
+  }
+  INFO("committed when killed: " << at_kill);
+  CHECK(at_kill < total);  // killed in the middle, or the test proves nothing
+
+  Service second(dir, env, "serve-2");
+  second.require_started();
+  CHECK_THAT(second.process.err(), Catch::Contains("[NATS] Using durable consumer customeriq on stream CUSTOMER_EVENTS"));
+  REQUIRE(eventually([&] { return purchases(database) == total; }, 45s));
+  // Redeliveries of events committed but not acked before the kill are duplicates.
+  REQUIRE(eventually([&] { return consumer_state(server.url(), "CUSTOMER_EVENTS", "customeriq").ack_pending == 0; }, 20s));
+  const auto summary = second.stop();
+  CHECK(summary.applied == total - at_kill);
+  CHECK(query_count(database, "SELECT count(*) FROM purchases") == total);
+  CHECK(query_count(database, "SELECT count(*) FROM customer_events WHERE event_type = 'purchase'") == total);
+  CHECK(query_count(database, "SELECT count(*) FROM processed_events") == total);
+  CHECK(query_count(database, "SELECT count(*) FROM dead_letters") == 0);
+}
+
+TEST_CASE("JetStream: SIGTERM in the middle of a burst commits and acks what it took and loses nothing", "[nats]") {
+  TempDir dir;
+  NatsServer server;
+  const auto database = dir / "db.sqlite";
+  const Env env = serve_env(server, database, {{"NATS_JETSTREAM", "true"}, {"NATS_ACK_WAIT_SECONDS", "3"}});
+  const int total = 10000;
+  ServeSummary first_summary;
+  {
+    Service first(dir, env, "serve-1");
+    first.require_started();
+    auto publisher = publish_in_background(dir, server, {"--event", "purchase", "--jetstream", "--count", std::to_string(total)});
+    REQUIRE(eventually([&] { return purchases(database) >= 1000; }, 30s, 5ms));
+    first_summary = first.stop();
+    REQUIRE(publisher->wait_for(30s) == 0);
+  }
+  // Everything it received was committed...
+  CHECK(purchases(database) == first_summary.received);
+  CHECK(first_summary.applied == first_summary.received);
+  // ...and acknowledged: what is still pending ack was delivered after its
+  // last fetch and never received (the server redelivers it).
+  const auto state = consumer_state(server.url(), "CUSTOMER_EVENTS", "customeriq");
+  CHECK(state.ack_pending == static_cast<std::int64_t>(state.delivered) - first_summary.received);
+
+  Service second(dir, env, "serve-2");
+  second.require_started();
+  REQUIRE(eventually([&] { return purchases(database) == total; }, 45s));
+  const auto second_summary = second.stop();
+  CHECK(second_summary.duplicates == 0);
+  CHECK(first_summary.received + second_summary.received == total);
+  CHECK(query_count(database, "SELECT count(*) FROM processed_events") == total);
+}
+
+TEST_CASE("core NATS: SIGTERM in the middle of a burst commits everything received", "[nats]") {
+  TempDir dir;
+  NatsServer server(without_jetstream());
+  const auto database = dir / "db.sqlite";
+  Service service(dir, serve_env(server, database));
+  service.require_started();
+  auto publisher = publish_in_background(dir, server, {"--event", "purchase", "--count", "20000", "--rate", "10000"});
+  REQUIRE(eventually([&] { return purchases(database) >= 1000; }, 30s, 5ms));
+  const auto summary = service.stop();
+  publisher->wait_for(30s);
+  CHECK(summary.received > 0);
+  CHECK(summary.dropped == 0);
+  CHECK(purchases(database) == summary.received);
+  CHECK(summary.applied == summary.received);
+}
+
+TEST_CASE("JetStream: two instances on one durable consumer and one database split the work", "[nats]") {
+  TempDir dir;
+  NatsServer server;
+  const auto database = dir / "db.sqlite";
+  const Env env = serve_env(server, database, {{"NATS_JETSTREAM", "true"}, {"NATS_FETCH_BATCH", "50"}});
+  Service first(dir, env, "serve-1");
+  first.require_started();  // creates the stream and the consumer
+  Service second(dir, env, "serve-2");
+  second.require_started();
+  const int total = 3000;
+  publish(dir, server, {"--event", "purchase", "--jetstream", "--count", std::to_string(total), "--rate", "3000"});
+  REQUIRE(eventually([&] { return purchases(database) == total; }, 45s));
+  const auto first_summary = first.stop();
+  const auto second_summary = second.stop();
+  CHECK(first_summary.received > 0);
+  CHECK(second_summary.received > 0);
+  CHECK(first_summary.applied + second_summary.applied == total);
+  CHECK(query_count(database, "SELECT count(*) FROM customer_events") == total);
+}
+
+TEST_CASE("core NATS: drops by a slow consumer are logged and counted", "[nats]") {
+  TempDir dir;
+  NatsServer server(without_jetstream());
+  const auto database = dir / "db.sqlite";
+  // A queue of one event and a tiny pending buffer, while the test holds the
+  // database's write lock: the writer retries, the callback blocks, nats.c drops.
+  const auto pipeline = dir / "pipeline.yaml";
+  write_file(pipeline, read_file(source_dir() / "pipelines/default.yaml") + "\n");
+  std::string yaml = read_file(pipeline);
+  yaml.replace(yaml.find("queue_capacity: 10000"), std::string("queue_capacity: 10000").size(), "queue_capacity: 1");
+  write_file(pipeline, yaml);
+  Service service(dir, serve_env(server, database,
+                                 {{"CUSTOMERIQ_PIPELINE", pipeline.string()}, {"NATS_PENDING_MSGS", "5"}}));
+  service.require_started();
+  publish(dir, server, {"--event", "purchase"});
+  REQUIRE(eventually([&] { return purchases(database) == 1; }, 20s));
+  {
+    SQLite::Database lock(database.string(), SQLite::OPEN_READWRITE);
+    lock.setBusyTimeout(5000);
+    lock.exec("BEGIN IMMEDIATE");
+    publish(dir, server, {"--event", "purchase", "--count", "200"});
+    REQUIRE(service.process.wait_for_log("[NATS] Slow consumer on customer.events.>", 20s));
+    lock.exec("ROLLBACK");
+  }
+  REQUIRE(eventually([&] { return purchases(database) > 1; }, 30s));
+  const auto summary = service.stop();
+  CHECK(summary.dropped > 0);
+  CHECK(summary.received + summary.dropped == 201);
+  CHECK(purchases(database) == summary.received);
+  CHECK(summary.not_committed == 0);
+}
+
+TEST_CASE("a second signal exits at once while the first one waits for the store", "[nats]") {
+  TempDir dir;
+  NatsServer server(without_jetstream());
+  const auto database = dir / "db.sqlite";
+  Service service(dir, serve_env(server, database));
+  service.require_started();
+  publish(dir, server, {"--event", "purchase"});
+  REQUIRE(eventually([&] { return purchases(database) == 1; }, 20s));
+  SQLite::Database lock(database.string(), SQLite::OPEN_READWRITE);
+  lock.setBusyTimeout(5000);
+  lock.exec("BEGIN IMMEDIATE");  // the writer cannot commit now
+  publish(dir, server, {"--event", "repair"});
+  service.process.signal(SIGTERM);
+  REQUIRE(service.process.wait_for_log("[NATS] SIGTERM received: shutting down", 10s));
+  CHECK_FALSE(service.process.wait_for(500ms).has_value());  // still committing
+  service.process.signal(SIGTERM);
+  const auto code = service.process.wait_for(3s);
+  INFO(service.process.err());
+  REQUIRE(code.has_value());
+  CHECK(*code == 128 + SIGTERM);
+  CHECK_THAT(service.process.err(), Catch::Contains("[NATS] Second signal: exiting at once"));
+  lock.exec("ROLLBACK");
+}
+
+TEST_CASE(".env in the working directory is read and the real environment wins and YAML source fills the rest", "[nats]") {
+  TempDir dir;
+  NatsServer server(without_jetstream());
+  const auto database = dir / "db.sqlite";
+  write_file(dir / ".env",
+             "# the service's settings\n"
+             "NATS_ENABLED=true\n"
+             "NATS_SERVERS=" + server.url() + "\n"
+             "NATS_SUBJECTS=dotenv.events.>\n"
+             "export NATS_QUEUE_GROUP=\"from-dotenv\"\n");
+  Service service(dir, {{"NATS_QUEUE_GROUP", "from-env"}, {"CUSTOMERIQ_DB", database.string()}});
+  service.require_started();
+  CHECK_THAT(service.process.err(), Catch::Contains("[NATS] Subscribing to: dotenv.events.> (queue: from-env)\n"));
+  publish(dir, server, {"--event", "purchase", "--subject-prefix", "dotenv.events"});
+  REQUIRE(eventually([&] { return purchases(database) == 1; }, 20s));
+  service.stop();
+
+  // The pipeline's source: block, for what neither the environment nor .env sets.
+  TempDir yaml_dir;
+  const auto pipeline = yaml_dir / "pipeline.yaml";
+  write_file(pipeline, read_file(source_dir() / "pipelines/default.yaml") +
+                           "\nsource:\n  enabled: true\n  servers: [" + server.url() +
+                           "]\n  subjects:\n    - yaml.events.*.purchase\n  queue_group: from-yaml\n");
+  Service from_yaml(yaml_dir, {{"CUSTOMERIQ_PIPELINE", pipeline.string()}, {"CUSTOMERIQ_DB", database.string()}});
+  from_yaml.require_started();
+  CHECK_THAT(from_yaml.process.err(), Catch::Contains("[NATS] Subscribing to: yaml.events.*.purchase (queue: from-yaml)\n"));
+  from_yaml.stop();
+
+  write_file(pipeline, read_file(source_dir() / "pipelines/default.yaml") +
+                           "\nsource:\n  enabled: true\n  max_deliver: lots\n");
+  auto bad = run_process(CUSTOMERIQ_BINARY, {"serve"},
+                         customeriq_env(yaml_dir, {{"CUSTOMERIQ_PIPELINE", pipeline.string()},
+                                                   {"CUSTOMERIQ_DB", database.string()}}));
+  CHECK(bad.exit_code == 2);
+  CHECK_THAT(bad.err, Catch::Contains("pipeline.yaml:"));
+  CHECK_THAT(bad.err, Catch::Contains("source.max_deliver is not an integer from 1 to 1000000, got \"lots\""));
+}
+
+TEST_CASE("user/password auth: right credentials work and wrong ones exit 1 with a clear error", "[nats]") {
+  TempDir dir;
+  NatsServer::Options auth = without_jetstream();
+  auth.user = "alice";
+  auth.password = "s3cret";
+  NatsServer server(auth);
+  const auto database = dir / "db.sqlite";
+
+  Service wrong(dir, serve_env(server, database, {{"NATS_USER", "alice"}, {"NATS_PASSWORD", "wrong"}}), "wrong");
+  const auto code = wrong.process.wait_for(20s);
+  INFO(wrong.process.err());
+  REQUIRE(code.has_value());
+  CHECK(*code == 1);
+  CHECK_THAT(wrong.process.err(), Catch::Contains("Authorization Violation"));
+  CHECK_THAT(wrong.process.err(), Catch::Contains("check NATS_USER/NATS_PASSWORD"));
+  CHECK_THAT(wrong.process.err(), !Catch::Contains("s3cret"));
+
+  const Env credentials{{"NATS_USER", "alice"}, {"NATS_PASSWORD", "s3cret"}};
+  Service right(dir, serve_env(server, database, credentials), "right");
+  right.require_started();
+  auto unauthorized = run_process(CUSTOMERIQ_BINARY, {"publish", "--event", "purchase", "--servers", server.url()},
+                                  customeriq_env(dir, {}));
+  CHECK(unauthorized.exit_code == 1);
+  CHECK_THAT(unauthorized.err, Catch::Contains("Authorization Violation"));
+  publish(dir, server, {"--event", "purchase"}, credentials);
+  REQUIRE(eventually([&] { return purchases(database) == 1; }, 20s));
+  right.stop();
+}

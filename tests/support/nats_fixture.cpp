@@ -1,0 +1,289 @@
+#include "nats_fixture.hpp"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <nats/nats.h>
+
+#include <regex>
+#include <stdexcept>
+#include <thread>
+
+#include <SQLiteCpp/Database.h>
+
+extern char** environ;
+
+namespace customeriq::test {
+
+// ------------------------------------------------------------ ChildProcess
+
+ChildProcess::ChildProcess(const std::filesystem::path& program, const std::vector<std::string>& args,
+                           const ProcessOptions& options, const std::filesystem::path& output_prefix)
+    : out_path_(output_prefix.string() + ".out"), err_path_(output_prefix.string() + ".err") {
+  std::vector<std::string> environment;
+  for (char** entry = environ; *entry; ++entry) {
+    std::string text = *entry;
+    const std::string name = text.substr(0, text.find('='));
+    bool drop = options.env.count(name) > 0;
+    for (const auto& unset : options.unset_env) drop |= name == unset;
+    if (!drop) environment.push_back(std::move(text));
+  }
+  for (const auto& [name, value] : options.env) environment.push_back(name + "=" + value);
+  // Everything the child needs, built before fork: only async-signal-safe
+  // calls happen in between fork and exec.
+  std::vector<char*> argv{const_cast<char*>(program.c_str())};
+  for (const auto& arg : args) argv.push_back(const_cast<char*>(arg.c_str()));
+  argv.push_back(nullptr);
+  std::vector<char*> envp;
+  for (auto& entry : environment) envp.push_back(entry.data());
+  envp.push_back(nullptr);
+  const std::string directory = options.working_directory ? options.working_directory->string() : "";
+  const std::string out_path = out_path_.string(), err_path = err_path_.string();
+
+  pid_ = fork();
+  if (pid_ < 0) throw std::runtime_error("fork failed");
+  if (pid_ == 0) {
+    // A fresh signal state: the test runner may block signals.
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, nullptr);
+    const int in = open("/dev/null", O_RDONLY);
+    const int out = open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    const int err = open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    dup2(in, 0);
+    dup2(out, 1);
+    dup2(err, 2);
+    if (!directory.empty() && chdir(directory.c_str()) != 0) _exit(126);
+    execve(argv[0], argv.data(), envp.data());
+    _exit(127);
+  }
+}
+
+ChildProcess::~ChildProcess() {
+  if (running()) {
+    ::kill(pid_, SIGKILL);
+    wait_for(10s);
+  }
+}
+
+void ChildProcess::signal(int signal_number) const {
+  if (pid_ > 0 && !exit_code_) ::kill(pid_, signal_number);
+}
+
+std::optional<int> ChildProcess::wait_for(std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!exit_code_) {
+    int status = 0;
+    const pid_t done = waitpid(pid_, &status, WNOHANG);
+    if (done == pid_) {
+      exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+      break;
+    }
+    if (std::chrono::steady_clock::now() >= deadline) return std::nullopt;
+    std::this_thread::sleep_for(10ms);
+  }
+  return exit_code_;
+}
+
+bool ChildProcess::running() { return !wait_for(0ms).has_value(); }
+
+std::string ChildProcess::out() const { return read_file(out_path_); }
+std::string ChildProcess::err() const { return read_file(err_path_); }
+
+bool ChildProcess::wait_for_log(const std::string& text, std::chrono::milliseconds timeout, int times) {
+  return eventually(
+      [&] {
+        const std::string log = err();
+        int found = 0;
+        for (auto at = log.find(text); at != std::string::npos; at = log.find(text, at + text.size()))
+          ++found;
+        return found >= times;
+      },
+      timeout);
+}
+
+// -------------------------------------------------------------- NatsServer
+
+std::filesystem::path nats_server_binary() {
+  for (const char* candidate : {"/usr/sbin/nats-server", "/usr/bin/nats-server", "/usr/local/bin/nats-server"})
+    if (access(candidate, X_OK) == 0) return candidate;
+  if (const char* path = std::getenv("PATH")) {
+    std::string_view rest = path;
+    while (!rest.empty()) {
+      const auto colon = rest.find(':');
+      const std::filesystem::path candidate = std::filesystem::path(rest.substr(0, colon)) / "nats-server";
+      if (access(candidate.c_str(), X_OK) == 0) return candidate;
+      if (colon == std::string_view::npos) break;
+      rest.remove_prefix(colon + 1);
+    }
+  }
+  throw std::runtime_error("nats-server not found: apt-get install nats-server (scripts/install-deps.sh)");
+}
+
+int free_port() {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) throw std::runtime_error("socket failed");
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  address.sin_port = 0;
+  socklen_t length = sizeof address;
+  if (bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
+      getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
+    close(fd);
+    throw std::runtime_error("cannot bind a loopback port");
+  }
+  close(fd);
+  return ntohs(address.sin_port);
+}
+
+NatsServer::NatsServer(Options options) : options_(std::move(options)) {
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    port_ = free_port();
+    if (try_start()) return;
+  }
+  throw std::runtime_error("nats-server did not start; see " + dir_.path().string());
+}
+
+NatsServer::~NatsServer() { stop(); }
+
+bool NatsServer::try_start() {
+  std::vector<std::string> args{"-a", "127.0.0.1", "-p", std::to_string(port_)};
+  if (options_.jetstream) args.insert(args.end(), {"-js", "-sd", (dir_ / "store").string()});
+  if (options_.user) args.insert(args.end(), {"--user", *options_.user});
+  if (options_.password) args.insert(args.end(), {"--pass", *options_.password});
+  const auto prefix = dir_ / ("nats-server-" + std::to_string(++generation_));
+  process_ = std::make_unique<ChildProcess>(nats_server_binary(), args, ProcessOptions{}, prefix);
+  const bool ready = eventually(
+      [&] { return !process_->running() || process_->err().find("Server is ready") != std::string::npos; },
+      10s, 20ms);
+  if (ready && process_->running()) return true;
+  process_.reset();  // killed by pid if still running
+  return false;
+}
+
+void NatsServer::stop() {
+  if (!process_) return;
+  process_->signal(SIGTERM);
+  if (!process_->wait_for(5s)) {
+    process_->signal(SIGKILL);
+    process_->wait_for(5s);
+  }
+  process_.reset();
+}
+
+void NatsServer::start() {
+  if (process_) return;
+  // The port was ours a moment ago; retry a little if the OS still holds it.
+  for (int attempt = 0; attempt < 20; ++attempt) {
+    if (try_start()) return;
+    std::this_thread::sleep_for(250ms);
+  }
+  throw std::runtime_error("nats-server did not start again on port " + std::to_string(port_));
+}
+
+// ------------------------------------------------------------------ helpers
+
+bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds timeout,
+                std::chrono::milliseconds poll) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    if (condition()) return true;
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(poll);
+  }
+}
+
+ProcessOptions customeriq_env(const TempDir& dir, std::map<std::string, std::string> env) {
+  ProcessOptions options;
+  for (char** entry = environ; *entry; ++entry) {
+    const std::string_view text = *entry;
+    const std::string name(text.substr(0, text.find('=')));
+    if ((name.rfind("NATS_", 0) == 0 || name.rfind("CUSTOMERIQ_", 0) == 0) && !env.count(name))
+      options.unset_env.push_back(name);
+  }
+  if (!env.count("HOME")) env["HOME"] = dir.path().string();
+  options.env = std::move(env);
+  options.working_directory = dir.path();  // no stray .env from where the tests run
+  return options;
+}
+
+std::int64_t query_count(const std::filesystem::path& database, const std::string& sql) {
+  if (!std::filesystem::exists(database)) return 0;
+  try {
+    SQLite::Database db(database.string(), SQLite::OPEN_READONLY);
+    db.setBusyTimeout(5000);
+    return db.execAndGet(sql).getInt64();
+  } catch (const std::exception&) {
+    return 0;  // the schema is not there yet
+  }
+}
+
+std::optional<ServeSummary> parse_summary(const std::string& log) {
+  static const std::regex line(
+      R"(\[NATS\] Stopped: (\d+) received, (\d+) applied, (\d+) duplicates, (\d+) dead-lettered, (\d+) dropped, (\d+) not committed)");
+  std::smatch match;
+  if (!std::regex_search(log, match, line)) return std::nullopt;
+  ServeSummary summary;
+  summary.received = std::stoll(match[1]);
+  summary.applied = std::stoll(match[2]);
+  summary.duplicates = std::stoll(match[3]);
+  summary.dead_lettered = std::stoll(match[4]);
+  summary.dropped = std::stoll(match[5]);
+  summary.not_committed = std::stoll(match[6]);
+  return summary;
+}
+
+void publish_raw(const std::string& url, const std::string& subject, const std::string& data,
+                 const std::string& message_id, bool jetstream) {
+  natsConnection* connection = nullptr;
+  if (natsConnection_ConnectTo(&connection, url.c_str()) != NATS_OK)
+    throw std::runtime_error("cannot connect to " + url);
+  natsMsg* msg = nullptr;
+  natsStatus status = natsMsg_Create(&msg, subject.c_str(), nullptr, data.data(), static_cast<int>(data.size()));
+  if (status == NATS_OK) status = natsMsgHeader_Set(msg, "Nats-Msg-Id", message_id.c_str());
+  jsCtx* js = nullptr;
+  if (status == NATS_OK && jetstream) {
+    status = natsConnection_JetStream(&js, connection, nullptr);
+    if (status == NATS_OK) status = js_PublishMsg(nullptr, js, msg, nullptr, nullptr);
+  } else if (status == NATS_OK) {
+    status = natsConnection_PublishMsg(connection, msg);
+    if (status == NATS_OK) status = natsConnection_FlushTimeout(connection, 5000);
+  }
+  natsMsg_Destroy(msg);
+  jsCtx_Destroy(js);
+  natsConnection_Destroy(connection);
+  if (status != NATS_OK) throw std::runtime_error(std::string("publish: ") + natsStatus_GetText(status));
+}
+
+ConsumerState consumer_state(const std::string& url, const std::string& stream,
+                             const std::string& durable) {
+  natsConnection* connection = nullptr;
+  if (natsConnection_ConnectTo(&connection, url.c_str()) != NATS_OK)
+    throw std::runtime_error("cannot connect to " + url);
+  jsCtx* js = nullptr;
+  jsConsumerInfo* info = nullptr;
+  natsStatus status = natsConnection_JetStream(&js, connection, nullptr);
+  if (status == NATS_OK)
+    status = js_GetConsumerInfo(&info, js, stream.c_str(), durable.c_str(), nullptr, nullptr);
+  ConsumerState state;
+  if (status == NATS_OK) {
+    state.delivered = info->Delivered.Consumer;
+    state.ack_pending = info->NumAckPending;
+    state.pending = info->NumPending;
+    state.redelivered = info->NumRedelivered;
+    jsConsumerInfo_Destroy(info);
+  }
+  jsCtx_Destroy(js);
+  natsConnection_Destroy(connection);
+  if (status != NATS_OK)
+    throw std::runtime_error(std::string("consumer info: ") + natsStatus_GetText(status));
+  return state;
+}
+
+}  // namespace customeriq::test

@@ -1,0 +1,117 @@
+// For the NATS tests: a real nats-server on a free loopback port, and
+// processes (customeriq serve, publishers) running in the background.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "test_support.hpp"
+
+namespace customeriq::test {
+
+using namespace std::chrono_literals;
+
+// A process started in the background; stdout and stderr go to files.
+// The destructor kills it (SIGKILL, by its pid) if it is still running.
+class ChildProcess {
+ public:
+  ChildProcess(const std::filesystem::path& program, const std::vector<std::string>& args,
+               const ProcessOptions& options, const std::filesystem::path& output_prefix);
+  ~ChildProcess();
+  ChildProcess(const ChildProcess&) = delete;
+  ChildProcess& operator=(const ChildProcess&) = delete;
+
+  pid_t pid() const { return pid_; }
+  void signal(int signal_number) const;
+  // The exit code (128 + signal when killed), or nullopt if still running at the timeout.
+  std::optional<int> wait_for(std::chrono::milliseconds timeout);
+  bool running();
+
+  std::string out() const;
+  std::string err() const;
+  // Polls stderr until it contains text at least `times` times.
+  bool wait_for_log(const std::string& text, std::chrono::milliseconds timeout, int times = 1);
+
+ private:
+  pid_t pid_ = -1;
+  std::optional<int> exit_code_;
+  std::filesystem::path out_path_, err_path_;
+};
+
+// nats-server (Debian's) with -js and a store folder of its own, on
+// 127.0.0.1 and a free port, stopped by its pid.
+class NatsServer {
+ public:
+  struct Options {
+    bool jetstream = true;
+    std::optional<std::string> user, password;
+  };
+  NatsServer() : NatsServer(Options{}) {}
+  explicit NatsServer(Options options);
+  ~NatsServer();
+
+  int port() const { return port_; }
+  std::string url() const { return "nats://127.0.0.1:" + std::to_string(port_); }
+  // SIGTERM and wait (SIGKILL after 5 s).
+  void stop();
+  // Starts again on the same port with the same store.
+  void start();
+
+ private:
+  bool try_start();
+  Options options_;
+  TempDir dir_;
+  int port_ = 0;
+  std::unique_ptr<ChildProcess> process_;
+  int generation_ = 0;
+};
+
+// Path of nats-server; a test fails with a clear message when there is none.
+std::filesystem::path nats_server_binary();
+
+// A loopback port nobody listens on right now.
+int free_port();
+
+// Polls until condition() holds; false at the timeout.
+bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds timeout,
+                std::chrono::milliseconds poll = 50ms);
+
+// Options to run customeriq with: no NATS_* or CUSTOMERIQ_* from the
+// test's environment, a HOME of its own, plus env.
+ProcessOptions customeriq_env(const TempDir& dir, std::map<std::string, std::string> env);
+
+// One integer from the database (0 when the file or table is not there yet).
+std::int64_t query_count(const std::filesystem::path& database, const std::string& sql);
+
+// The numbers of the "[NATS] Stopped: ..." summary line.
+struct ServeSummary {
+  std::int64_t received = -1, applied = -1, duplicates = -1, dead_lettered = -1, dropped = -1,
+               not_committed = -1;
+};
+std::optional<ServeSummary> parse_summary(const std::string& log);
+
+// Publishes bytes as they are (e.g. an invalid event) with a Nats-Msg-Id;
+// through JetStream (acknowledged) or core NATS (flushed).
+void publish_raw(const std::string& url, const std::string& subject, const std::string& data,
+                 const std::string& message_id, bool jetstream);
+
+// The durable consumer as the server sees it.
+struct ConsumerState {
+  std::uint64_t delivered = 0;     // consumer sequence: deliveries, redeliveries included
+  std::int64_t ack_pending = 0;    // delivered, not acknowledged yet
+  std::uint64_t pending = 0;       // not delivered yet
+  std::int64_t redelivered = 0;
+};
+ConsumerState consumer_state(const std::string& url, const std::string& stream,
+                             const std::string& durable);
+
+}  // namespace customeriq::test
