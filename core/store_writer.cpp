@@ -134,7 +134,7 @@ INSERT INTO purchases(id, customer_id, product_name, product_sku, quantity, pric
                       purchase_date, warranty_expires, metadata, created_at)
 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
 ON CONFLICT(id) DO UPDATE SET
-  customer_id = excluded.customer_id, product_name = excluded.product_name,
+  product_name = excluded.product_name,
   product_sku = excluded.product_sku, quantity = excluded.quantity, price = excluded.price,
   total = excluded.total, purchase_date = excluded.purchase_date,
   warranty_expires = excluded.warranty_expires, metadata = excluded.metadata)sql"),
@@ -406,10 +406,14 @@ Outcome StoreWriter::apply_event(const HandledEvent& handled, const WriteItem& i
             auto& before = s.purchase_before;
             before.bind(1, m.purchase_id);
             if (before.executeStep()) {
-              const std::string previous_owner = before.getColumn(0).getString();
+              const std::string owner = before.getColumn(0).getString();
               const double previous_total = before.getColumn(1).getDouble();
               before.tryReset();
-              s.adjust_lifetime_value.bind(1, previous_owner);
+              if (owner != customer_id) {
+                throw EventRejected("purchase " + m.purchase_id + " belongs to customer " + owner +
+                                    ", not " + customer_id);
+              }
+              s.adjust_lifetime_value.bind(1, customer_id);
               s.adjust_lifetime_value.bind(2, -previous_total);
               run(s.adjust_lifetime_value);
             } else {

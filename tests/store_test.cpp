@@ -165,6 +165,21 @@ TEST_CASE("a work order of another customer is dead-lettered, the batch goes on"
   CHECK(text(writer.database(), "SELECT lifetime_value FROM customers") == "7.0");
 }
 
+TEST_CASE("a purchase id of another customer is dead-lettered and moves no value", "[store]") {
+  TempDir dir;
+  StoreWriter writer(dir / "db.sqlite", {});
+  sdk::UpsertPurchase purchase;
+  purchase.purchase_id = "ord_1";
+  purchase.total = 20;
+  auto outcomes = writer.apply_batch(
+      {item(kEvent, {purchase}),
+       item(R"({"event_id":"e2","customer_id":"other","event_type":"t","timestamp":2000})", {purchase})});
+  CHECK(outcomes == std::vector{Outcome::applied, Outcome::dead_lettered});
+  CHECK(text(writer.database(), "SELECT reason FROM dead_letters") == "purchase ord_1 belongs to customer cust_1, not other");
+  CHECK(text(writer.database(), "SELECT id, lifetime_value FROM customers") == "cust_1|20.0");
+  CHECK(text(writer.database(), "SELECT customer_id FROM purchases") == "cust_1");
+}
+
 TEST_CASE("AddKnowledge and AdjustLifetimeValue", "[store]") {
   TempDir dir;
   StoreWriter writer(dir / "db.sqlite", {});

@@ -42,6 +42,7 @@ struct AppendTimelineEvent {
 // Inserts or replaces the purchase with this id. The customer's
 // lifetime_value follows the purchase: it grows by total on insert and by the
 // difference on a later upsert of the same id, so a resent order counts once.
+// A purchase id that belongs to another customer dead-letters the event.
 struct UpsertPurchase {
   std::string purchase_id;
   std::optional<std::string> product_name;
@@ -56,7 +57,8 @@ struct UpsertPurchase {
 
 // Creates the work order with this id, or changes only the present fields of
 // an existing one (a completion event sets status, resolution, cost and
-// completed_date and leaves the rest as opened).
+// completed_date and leaves the rest as opened). A work order id that
+// belongs to another customer dead-letters the event.
 struct UpsertWorkOrder {
   std::string work_order_id;
   std::optional<std::string> order_type;  // on insert, the event's type when absent
