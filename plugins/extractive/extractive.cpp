@@ -82,32 +82,27 @@ bool is_word_char(char32_t c) {
 }
 
 struct Word {
-  std::string text;  // ASCII lower-cased
+  std::string_view text;  // a view into the ASCII lower-cased copy of the text
   std::size_t chars;
 };
 
-std::vector<Word> split_words(std::string_view text) {
-  std::vector<Word> words;
-  Word current{{}, 0};
-  for (std::size_t i = 0; i < text.size();) {
+// The words of lowered (text with ASCII letters lower-cased, so byte
+// offsets are the same), appended to words.
+void split_words(std::string_view lowered, std::vector<Word>& words) {
+  std::size_t begin = 0, chars = 0;
+  for (std::size_t i = 0; i < lowered.size();) {
     const std::size_t start = i;
-    const char32_t c = next_code_point(text, i);
-    if (is_word_char(c)) {
-      if (c < 0x80)
-        current.text += static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
-      else
-        current.text.append(text.substr(start, i - start));
-      ++current.chars;
-    } else if (current.chars > 0) {
-      words.push_back(std::move(current));
-      current = Word{{}, 0};
+    if (is_word_char(next_code_point(lowered, i))) {
+      if (chars++ == 0) begin = start;
+    } else if (chars > 0) {
+      words.push_back(Word{lowered.substr(begin, start - begin), chars});
+      chars = 0;
     }
   }
-  if (current.chars > 0) words.push_back(std::move(current));
-  return words;
+  if (chars > 0) words.push_back(Word{lowered.substr(begin), chars});
 }
 
-bool is_stopword(const std::string& word) {
+bool is_stopword(std::string_view word) {
   static const std::unordered_set<std::string_view> stopwords = {
       "the",   "and",   "for",    "are",   "but",   "not",   "you",    "your",  "with",
       "this",  "that",  "was",    "were",  "have",  "has",   "had",    "from",  "they",
@@ -131,24 +126,30 @@ struct Sentence {
 };
 
 std::vector<Sentence> score_sentences(std::string_view text) {
+  const std::string lowered = sdk::ascii_lower(std::string(text));
   std::vector<Sentence> sentences;
-  std::vector<std::vector<Word>> words;
-  std::unordered_map<std::string, std::size_t> frequency;
+  std::vector<Word> words;                    // of every sentence, in order
+  std::vector<std::size_t> first_word = {0};  // sentence i has words [first_word[i], first_word[i+1])
+  std::unordered_map<std::string_view, std::size_t> frequency;
+  frequency.reserve(text.size() / 8);
   for (std::string_view part : split_sentences(text)) {
     sentences.push_back(Sentence{part, sdk::utf8_length(part), 0});
-    words.push_back(split_words(part));
-    for (const Word& word : words.back())
-      if (word.chars >= 3 && !is_stopword(word.text)) ++frequency[word.text];
+    const std::size_t offset = static_cast<std::size_t>(part.data() - text.data());
+    split_words(std::string_view(lowered).substr(offset, part.size()), words);
+    first_word.push_back(words.size());
   }
+  for (const Word& word : words)
+    if (word.chars >= 3 && !is_stopword(word.text)) ++frequency[word.text];
   for (std::size_t i = 0; i < sentences.size(); ++i) {
-    if (words[i].empty()) continue;
+    const std::size_t count = first_word[i + 1] - first_word[i];
+    if (count == 0) continue;
     double sum = 0;
-    for (const Word& word : words[i]) {
-      auto it = frequency.find(word.text);
+    for (std::size_t w = first_word[i]; w < first_word[i + 1]; ++w) {
+      auto it = frequency.find(words[w].text);
       if (it != frequency.end()) sum += static_cast<double>(it->second);
     }
     // sqrt, not the count: long sentences may win, but not just by being long.
-    sentences[i].score = sum / std::sqrt(static_cast<double>(words[i].size()));
+    sentences[i].score = sum / std::sqrt(static_cast<double>(count));
   }
   return sentences;
 }
