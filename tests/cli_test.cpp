@@ -95,7 +95,7 @@ TEST_CASE("reading a database that does not exist says so", "[cli]") {
   CHECK_THAT(result.err, Catch::Contains("no CustomerIQ database at"));
 }
 
-TEST_CASE("CUSTOMERIQ_DB chooses the database; the default folder is created", "[cli]") {
+TEST_CASE("CUSTOMERIQ_DB chooses the database - the default folder is created", "[cli]") {
   TempDir dir;
   write_file(dir / "seed.jsonl", kSeed);
   ProcessOptions options;

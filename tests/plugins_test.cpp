@@ -176,7 +176,7 @@ TEST_CASE("purchase: the seed order becomes a purchase row and a timeline row", 
         Json{{"purchase_id", "ord_12345"}, {"product_sku", "WHP-2000"}, {"quantity", 1}});
 }
 
-TEST_CASE("purchase: total defaults to price x quantity; names fall back to the id", "[plugins]") {
+TEST_CASE("purchase: total defaults to price x quantity - names fall back to the id", "[plugins]") {
   Handler purchase("purchase");
   SECTION("no total, no name") {
     const auto mutations = purchase.handle(make_event(
@@ -556,7 +556,7 @@ TEST_CASE("repair: invalid fields are rejected with the field named", "[plugins]
 
 // -------------------------------------------------------------------- contact
 
-TEST_CASE("contact: subject, message and status; the rest of data is metadata", "[plugins]") {
+TEST_CASE("contact: subject, message and status - the rest of data is metadata", "[plugins]") {
   Handler contact("contact");
   const auto mutations = contact.handle(make_event(
       "contact", {{"subject", "Question about warranty"},
@@ -647,7 +647,7 @@ TEST_CASE("profile_update: every field, in the fixed order", "[plugins]") {
         Json{{"fields", {"name", "email", "phone", "company", "status", "tags", "custom_fields"}}});
 }
 
-TEST_CASE("profile_update: only the fields sent; customer_name stands in for name", "[plugins]") {
+TEST_CASE("profile_update: only the fields sent - customer_name stands in for name", "[plugins]") {
   Handler profile("profile_update");
   const auto mutations = profile.handle(
       make_event("profile_update", {{"phone", "123"}, {"customer_name", "J. Doe"}, {"unrelated", 1}}));
@@ -959,7 +959,7 @@ TEST_CASE("extractive: keeps the highest-scoring sentences that fit, in original
         "Shipping was quick. The bluetooth headphones keep disconnecting.");
 }
 
-TEST_CASE("extractive: lines are sentences; ties go to the earlier sentence", "[plugins]") {
+TEST_CASE("extractive: lines are sentences - ties go to the earlier sentence", "[plugins]") {
   auto extractive = make_summarizer("extractive");
   const std::string lines =
       "Bluetooth headphones broken\nCall back tomorrow morning\nBluetooth headphones replaced";

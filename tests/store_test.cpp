@@ -248,7 +248,7 @@ TEST_CASE("the same bad event twice keeps one dead letter with two attempts", "[
         R"(not valid JSON|{oops|subj|[["Nats-Msg-Id","m1"]]|2)");
 }
 
-TEST_CASE("a replayed dead letter that applies is removed; one that fails again is updated", "[store]") {
+TEST_CASE("a replayed dead letter that applies is removed - one that fails again is updated", "[store]") {
   TempDir dir;
   StoreWriter writer(dir / "db.sqlite", {});
   WriteItem bad;
@@ -339,7 +339,7 @@ TEST_CASE("a database made by the seed (five tables, no version) is migrated wit
   CHECK(reader.search("timer")[0]["customer_id"] == "old_1");  // FTS rebuilt over old rows
 }
 
-TEST_CASE("migrating twice changes nothing; a newer schema is refused", "[store][migrations]") {
+TEST_CASE("migrating twice changes nothing - a newer schema is refused", "[store][migrations]") {
   TempDir dir;
   const auto path = dir / "db.sqlite";
   open_store_for_writing(path);
