@@ -1,6 +1,9 @@
 #include "store_reader.hpp"
 
+#include <algorithm>
 #include <sstream>
+#include <tuple>
+#include <vector>
 #include <stdexcept>
 
 #include <SQLiteCpp/Database.h>
@@ -114,34 +117,83 @@ std::optional<Json> StoreReader::profile(const std::string& customer_id, const P
   return profile;
 }
 
+namespace {
+
+// One searchable kind of row: its FTS table, how a customer's rows are
+// found, and how a hit is shown.
+struct SearchKind {
+  const char* kind;
+  const char* fts;
+  const char* rows_of_customer;  // SELECT of the FTS rowids of customer ?2
+  const char* detail;            // customer_id, title, snippet of FTS rowid ?2
+};
+
+constexpr SearchKind kSearchKinds[] = {
+    {"event", "customer_events_fts", "SELECT id FROM customer_events WHERE customer_id = ?2",
+     "SELECT e.customer_id, e.title, snippet(customer_events_fts, -1, '[', ']', '…', 16) "
+     "FROM customer_events_fts JOIN customer_events e ON e.id = customer_events_fts.rowid "
+     "WHERE customer_events_fts MATCH ?1 AND customer_events_fts.rowid = ?2"},
+    {"knowledge", "customer_knowledge_fts",
+     "SELECT id FROM customer_knowledge WHERE customer_id = ?2",
+     "SELECT k.customer_id, k.category, snippet(customer_knowledge_fts, -1, '[', ']', '…', 16) "
+     "FROM customer_knowledge_fts JOIN customer_knowledge k ON k.id = customer_knowledge_fts.rowid "
+     "WHERE customer_knowledge_fts MATCH ?1 AND customer_knowledge_fts.rowid = ?2"},
+    {"customer", "customers_fts", "SELECT search_rowid FROM customers WHERE id = ?2",
+     "SELECT c.id, c.name, snippet(customers_fts, -1, '[', ']', '…', 16) "
+     "FROM customers_fts JOIN customers c ON c.search_rowid = customers_fts.rowid "
+     "WHERE customers_fts MATCH ?1 AND customers_fts.rowid = ?2"},
+};
+
+struct Candidate {
+  double rank;
+  std::size_t kind;
+  std::int64_t rowid;
+};
+
+}  // namespace
+
 Json StoreReader::search(const std::string& query, const SearchOptions& options) {
   const std::string match = options.fts_syntax ? query : plain_words_to_fts_query(query);
   if (match.empty()) return Json::array();
-  static constexpr const char* kSql = R"sql(
-SELECT kind, id, customer_id, title, snippet, rank FROM (
-  SELECT 'event' AS kind, CAST(e.id AS TEXT) AS id, e.customer_id, e.title,
-         snippet(customer_events_fts, -1, '[', ']', '…', 16) AS snippet,
-         bm25(customer_events_fts) AS rank
-  FROM customer_events_fts JOIN customer_events e ON e.id = customer_events_fts.rowid
-  WHERE customer_events_fts MATCH ?1 AND (?2 IS NULL OR e.customer_id = ?2)
-  UNION ALL
-  SELECT 'knowledge', CAST(k.id AS TEXT), k.customer_id, k.category,
-         snippet(customer_knowledge_fts, -1, '[', ']', '…', 16), bm25(customer_knowledge_fts)
-  FROM customer_knowledge_fts JOIN customer_knowledge k ON k.id = customer_knowledge_fts.rowid
-  WHERE customer_knowledge_fts MATCH ?1 AND (?2 IS NULL OR k.customer_id = ?2)
-  UNION ALL
-  SELECT 'customer', c.id, c.id, c.name,
-         snippet(customers_fts, -1, '[', ']', '…', 16), bm25(customers_fts)
-  FROM customers_fts JOIN customers c ON c.search_rowid = customers_fts.rowid
-  WHERE customers_fts MATCH ?1 AND (?2 IS NULL OR c.id = ?2)
-) ORDER BY rank, kind, id LIMIT ?3)sql";
   try {
-    SQLite::Statement statement(*db_, kSql);
-    statement.bind(1, match);
-    if (options.customer_id) statement.bind(2, *options.customer_id);
-    else statement.bind(2);
-    statement.bind(3, static_cast<int64_t>(options.limit));
-    return all_rows(statement);
+    // bm25 reads every matching row's size, which is seconds for a word in
+    // most of a million rows; so each kind ranks at most candidate_pool
+    // matches: the customer's own rows, else the most recent ones.
+    std::vector<Candidate> candidates;
+    for (std::size_t k = 0; k < std::size(kSearchKinds); ++k) {
+      const SearchKind& kind = kSearchKinds[k];
+      const std::string fts = kind.fts;
+      std::string sql = "SELECT rowid, bm25(" + fts + ") FROM " + fts + " WHERE " + fts + " MATCH ?1";
+      sql += options.customer_id ? std::string(" AND rowid IN (") + kind.rows_of_customer + ")"
+                                 : std::string(" ORDER BY rowid DESC LIMIT ?3");
+      SQLite::Statement statement(*db_, sql);
+      statement.bind(1, match);
+      if (options.customer_id) statement.bind(2, *options.customer_id);
+      else statement.bind(3, static_cast<int64_t>(options.candidate_pool));
+      while (statement.executeStep())
+        candidates.push_back({statement.getColumn(1).getDouble(), k, statement.getColumn(0).getInt64()});
+    }
+    std::sort(candidates.begin(), candidates.end(), [](const Candidate& a, const Candidate& b) {
+      return std::tie(a.rank, a.kind, a.rowid) < std::tie(b.rank, b.kind, b.rowid);
+    });
+    if (candidates.size() > options.limit) candidates.resize(options.limit);
+
+    Json hits = Json::array();
+    for (const Candidate& candidate : candidates) {
+      SQLite::Statement detail(*db_, kSearchKinds[candidate.kind].detail);
+      detail.bind(1, match);
+      detail.bind(2, static_cast<int64_t>(candidate.rowid));
+      if (!detail.executeStep()) continue;  // an index entry whose row is gone: see reindex
+      const std::string customer_id = detail.getColumn(0).getString();
+      const bool is_customer = candidate.kind == 2;
+      hits.push_back({{"kind", kSearchKinds[candidate.kind].kind},
+                      {"id", is_customer ? customer_id : std::to_string(candidate.rowid)},
+                      {"customer_id", customer_id},
+                      {"title", detail.getColumn(1).isNull() ? Json(nullptr) : Json(detail.getColumn(1).getString())},
+                      {"snippet", detail.getColumn(2).getString()},
+                      {"rank", candidate.rank}});
+    }
+    return hits;
   } catch (const SQLite::Exception& error) {
     // A plain SQLITE_ERROR here comes from MATCH: the query is malformed.
     if (error.getErrorCode() == SQLITE_ERROR)

@@ -27,6 +27,10 @@ struct SearchOptions {
   std::optional<std::string> customer_id;
   std::size_t limit = 20;
   bool fts_syntax = false;  // query is FTS5 syntax as is, not plain words
+  // Without customer_id, each kind (events, knowledge, customers) ranks at
+  // most this many of its matches, the most recent: a word found in most of
+  // a million rows is answered in milliseconds, not seconds.
+  std::size_t candidate_pool = 1000;
 };
 
 class StoreReader {
@@ -39,7 +43,8 @@ class StoreReader {
   std::optional<Json> profile(const std::string& customer_id, const ProfileOptions& options = {});
 
   // Hits over events (title, description), knowledge (content) and
-  // customers (name, email, company), best bm25 rank first:
+  // customers (name, email, company), best bm25 rank first (see
+  // SearchOptions::candidate_pool):
   // [{kind, id, customer_id, title, snippet, rank}]. Throws
   // std::invalid_argument for an FTS5 syntax error.
   Json search(const std::string& query, const SearchOptions& options = {});

@@ -396,3 +396,26 @@ TEST_CASE("rows written by hand are found after rebuild_search_index", "[store][
   CHECK(reader.search("zeppelin").empty());
   CHECK(reader.search("ann")[0]["customer_id"] == "cust_1");
 }
+
+TEST_CASE("search ranks at most candidate_pool recent matches per kind, all of a customer's", "[store][search]") {
+  TempDir dir;
+  {
+    StoreWriter writer(dir / "db.sqlite", {});
+    std::vector<WriteItem> batch;
+    for (int i = 0; i < 5; ++i) {
+      sdk::AppendTimelineEvent event;
+      event.title = "Printer jam number " + std::to_string(i);
+      batch.push_back(item(R"({"event_id":"p)" + std::to_string(i) + R"(","customer_id":"c)" + std::to_string(i % 2) +
+                               R"(","event_type":"t"})",
+                           {event}));
+    }
+    writer.apply_batch(batch);
+  }
+  StoreReader reader(dir / "db.sqlite");
+  CHECK(reader.search("printer").size() == 5);
+  const auto newest = reader.search("printer", {.candidate_pool = 2});
+  REQUIRE(newest.size() == 2);
+  CHECK((newest[0]["id"] == "5" || newest[0]["id"] == "4"));
+  CHECK((newest[1]["id"] == "5" || newest[1]["id"] == "4"));
+  CHECK(reader.search("printer", {.customer_id = "c0", .candidate_pool = 1}).size() == 3);
+}
