@@ -1,0 +1,87 @@
+// Deterministic benchmark events: the same seed and options give the same
+// JSON lines on every machine (own PRNG, no std::*_distribution).
+//
+// Mix: 60% purchase, 15% support_ticket, 10% repair, 10% contact, 5% note,
+// over `customers` customers (uniform), every event with a unique event_id
+// and a free-text field of 50..2,000 characters (uniform length) made of
+// Zipf-distributed words from a ~6,000-word vocabulary, so FTS5 sees a
+// realistic mix of very common and rare terms.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace customeriq::bench {
+
+struct GeneratorOptions {
+  std::uint64_t events = 200'000;
+  std::uint32_t customers = 10'000;
+  std::uint64_t seed = 20240101;
+};
+
+struct GeneratedEvent {
+  std::uint64_t seq = 0;     // 0-based
+  std::string event_id;      // "evt-<seed>-<seq>"
+  std::string customer_id;   // "cust_000042"
+  std::string event_type;
+  std::string json;          // one line, no newline
+};
+
+// A small, fast, well-mixed PRNG (xoshiro256**), seeded with splitmix64.
+class Rng {
+ public:
+  explicit Rng(std::uint64_t seed);
+  std::uint64_t next();
+  // Uniform in [0, bound).
+  std::uint64_t below(std::uint64_t bound);
+  // Uniform in [lo, hi].
+  std::int64_t between(std::int64_t lo, std::int64_t hi) { return lo + static_cast<std::int64_t>(below(static_cast<std::uint64_t>(hi - lo + 1))); }
+  double unit();  // [0, 1)
+  bool chance(double p) { return unit() < p; }
+
+ private:
+  std::uint64_t s_[4];
+};
+
+class EventGenerator {
+ public:
+  // Bump when the output for the same options changes (invalidates caches).
+  static constexpr int kVersion = 2;
+
+  explicit EventGenerator(GeneratorOptions options);
+
+  // The next event; false once options.events were produced.
+  bool next(GeneratedEvent& out);
+
+  const GeneratorOptions& options() const { return options_; }
+
+  // Words by frequency rank (index 0 is the most frequent).
+  static const std::vector<std::string>& vocabulary();
+  static std::string customer_id(std::uint32_t index);
+  static std::string customer_name(std::uint32_t index);
+  static std::string customer_email(std::uint32_t index);
+  static std::string event_id(std::uint64_t seed, std::uint64_t seq);
+
+ private:
+  std::string sentence_text(std::size_t target_chars);
+  std::string title_text(int min_words, int max_words);
+  const std::string& zipf_word();
+
+  GeneratorOptions options_;
+  Rng rng_;
+  std::uint64_t seq_ = 0;
+  // Work orders opened and not yet completed, per customer (for follow-ups).
+  std::vector<std::vector<std::uint64_t>> open_orders_;
+};
+
+// Writes options.events JSON lines to path (atomically: temp file + rename).
+void write_jsonl(const GeneratorOptions& options, const std::filesystem::path& path);
+
+// The string value of "key" in a flat JSON line written by the generator
+// (fast, no parser; only for the generator's own output). Empty if absent.
+std::string_view json_string_field(std::string_view line, std::string_view key);
+
+}  // namespace customeriq::bench
