@@ -32,8 +32,8 @@ struct NatsConfig {
 
   // Core mode: what nats.c may buffer per subscription before it drops
   // messages as a slow consumer.
-  int pending_msgs = 65536;             // NATS_PENDING_MSGS
-  int pending_bytes = 64 * 1024 * 1024;  // NATS_PENDING_BYTES
+  int pending_msgs = 16384;             // NATS_PENDING_MSGS
+  int pending_bytes = 16 * 1024 * 1024;  // NATS_PENDING_BYTES: bounds memory
 
   // JetStream mode.
   bool jetstream = false;               // NATS_JETSTREAM

@@ -37,8 +37,8 @@ struct PipelineConfig {
   std::vector<PluginSpec> handlers;
   std::size_t max_event_bytes = 1 << 20;
   std::size_t batch_max_events = 1000;
-  int batch_max_delay_ms = 50;
-  std::size_t queue_capacity = 10000;
+  int batch_max_delay_ms = 0;
+  std::size_t queue_capacity = 2000;
   Json source = Json::object();  // the `source:` block, read by `customeriq serve`
   std::string source_location;
 };

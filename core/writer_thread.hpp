@@ -27,8 +27,8 @@ struct WriterCounters {
 
 struct WriterThreadOptions {
   std::size_t batch_max_events = 1000;
-  std::chrono::milliseconds batch_max_delay{50};
-  std::size_t queue_capacity = 10000;
+  std::chrono::milliseconds batch_max_delay{0};
+  std::size_t queue_capacity = 2000;
   int transient_retries = 5;  // attempts at a batch before its items get retry_later
 };
 

@@ -487,7 +487,7 @@ TEST_CASE("core NATS: drops by a slow consumer are logged and counted", "[nats]"
   const auto pipeline = dir / "pipeline.yaml";
   write_file(pipeline, read_file(source_dir() / "pipelines/default.yaml") + "\n");
   std::string yaml = read_file(pipeline);
-  yaml.replace(yaml.find("queue_capacity: 10000"), std::string("queue_capacity: 10000").size(), "queue_capacity: 1");
+  yaml.replace(yaml.find("queue_capacity: 2000"), std::string("queue_capacity: 2000").size(), "queue_capacity: 1");
   write_file(pipeline, yaml);
   Service service(dir, serve_env(server, database,
                                  {{"CUSTOMERIQ_PIPELINE", pipeline.string()}, {"NATS_PENDING_MSGS", "5"}}));

@@ -120,8 +120,8 @@ with the same names lower-cased without NATS_, e.g. `queue_group:`):
   NATS_TLS_CA                CA certificates file (turns TLS on)
   NATS_TLS_CERT, NATS_TLS_KEY  client certificate and key (TLS)
   NATS_PENDING_MSGS          core: messages buffered per subscription before
-                             drops (default 65536)
-  NATS_PENDING_BYTES         core: bytes buffered likewise (default 67108864)
+                             drops (default 16384)
+  NATS_PENDING_BYTES         core: bytes buffered likewise (default 16777216)
   NATS_JETSTREAM             true: durable JetStream consumer (default false)
   NATS_STREAM                stream name (default CUSTOMER_EVENTS)
   NATS_STREAM_CREATE         create the stream over NATS_SUBJECTS when
