@@ -76,20 +76,6 @@ GoldenCase parse(const std::filesystem::path& file) {
   return golden;
 }
 
-std::string rows_as_text(SQLite::Database& db, const std::string& sql) {
-  SQLite::Statement statement(db, sql);
-  std::string out;
-  while (statement.executeStep()) {
-    if (!out.empty()) out += "\n";
-    for (int i = 0; i < statement.getColumnCount(); ++i) {
-      if (i) out += "|";
-      const SQLite::Column column = statement.getColumn(i);
-      out += column.isNull() ? "NULL" : column.getString();
-    }
-  }
-  return out;
-}
-
 }  // namespace
 
 TEST_CASE("golden cases: events in, rows out", "[golden]") {

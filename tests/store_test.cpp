@@ -12,6 +12,7 @@
 #include "support/test_support.hpp"
 
 using namespace customeriq;
+using customeriq::test::rows_as_text;
 using customeriq::test::TempDir;
 
 namespace {
@@ -31,19 +32,6 @@ WriteItem item(const std::string& json, std::vector<sdk::Mutation> mutations) {
   return item;
 }
 
-std::string text(SQLite::Database& db, const std::string& sql) {
-  SQLite::Statement statement(db, sql);
-  std::string out;
-  while (statement.executeStep()) {
-    if (!out.empty()) out += "\n";
-    for (int i = 0; i < statement.getColumnCount(); ++i) {
-      if (i) out += "|";
-      out += statement.getColumn(i).isNull() ? "NULL" : statement.getColumn(i).getString();
-    }
-  }
-  return out;
-}
-
 const std::string kEvent = R"({"event_id":"e1","customer_id":"cust_1","event_type":"t","timestamp":1000,"source_service":"svc","data":{"customer_name":"Ann Lee","email":"Ann@Example.com"}})";
 
 }  // namespace
@@ -52,7 +40,7 @@ TEST_CASE("a new customer is created from the event's identity fields", "[store]
   TempDir dir;
   StoreWriter writer(dir / "db.sqlite", {});
   REQUIRE(writer.apply_batch({item(kEvent, {})}) == std::vector{Outcome::applied});
-  CHECK(text(writer.database(), "SELECT id, name, email, status, customer_since, lifetime_value, tags, custom_fields FROM customers") ==
+  CHECK(rows_as_text(writer.database(), "SELECT id, name, email, status, customer_since, lifetime_value, tags, custom_fields FROM customers") ==
         "cust_1|Ann Lee|ann@example.com|active|1000|0.0|[]|{}");
 }
 
@@ -62,7 +50,7 @@ TEST_CASE("customer_since is the earliest event and blanks are filled, not overw
   writer.apply_batch({item(R"({"event_id":"a","customer_id":"c","event_type":"t","timestamp":500,"data":{}})", {})});
   writer.apply_batch({item(R"({"event_id":"b","customer_id":"c","event_type":"t","timestamp":300,"data":{"email":"x@y.z"}})", {})});
   writer.apply_batch({item(R"({"event_id":"c","customer_id":"c","event_type":"t","timestamp":900,"data":{"email":"other@y.z","customer_name":"Real Name"}})", {})});
-  CHECK(text(writer.database(), "SELECT name, email, customer_since FROM customers") == "Real Name|x@y.z|300");
+  CHECK(rows_as_text(writer.database(), "SELECT name, email, customer_since FROM customers") == "Real Name|x@y.z|300");
 }
 
 TEST_CASE("UpdateCustomer sets present fields only and merges custom_fields", "[store]") {
@@ -78,7 +66,7 @@ TEST_CASE("UpdateCustomer sets present fields only and merges custom_fields", "[
   second.custom_fields = sdk::Json{{"region", nullptr}, {"seats", 5}};
   writer.apply_batch({item(kEvent, {first}),
                       item(R"({"event_id":"e2","customer_id":"cust_1","event_type":"t","timestamp":1001})", {second})});
-  CHECK(text(writer.database(), "SELECT name, phone, company, status, tags, custom_fields FROM customers") ==
+  CHECK(rows_as_text(writer.database(), "SELECT name, phone, company, status, tags, custom_fields FROM customers") ==
         R"(Ann Lee|+1 555|Acme|churned|["vip"]|{"tier":"gold","seats":5})");
 }
 
@@ -94,7 +82,7 @@ TEST_CASE("AppendTimelineEvent writes a timeline row with source and raw event",
   event.agent_notes = "friendly";
   event.metadata = {{"k", 1}};
   writer.apply_batch({item(kEvent, {event})});
-  CHECK(text(writer.database(),
+  CHECK(rows_as_text(writer.database(),
              "SELECT customer_id, event_type, event_date, title, description, amount, status, metadata, "
              "agent_notes, source_service, raw_event_data = '" + kEvent + "' FROM customer_events") ==
         R"(cust_1|call|1000|Called|About billing|12.5|done|{"k":1}|friendly|svc|1)");
@@ -113,15 +101,15 @@ TEST_CASE("UpsertPurchase inserts, replaces, and keeps lifetime_value equal to t
   purchase.warranty_expires = 5000;
   purchase.metadata = {{"m", true}};
   writer.apply_batch({item(kEvent, {purchase})});
-  CHECK(text(writer.database(), "SELECT id, customer_id, product_name, product_sku, quantity, price, total, purchase_date, warranty_expires, metadata FROM purchases") ==
+  CHECK(rows_as_text(writer.database(), "SELECT id, customer_id, product_name, product_sku, quantity, price, total, purchase_date, warranty_expires, metadata FROM purchases") ==
         R"(ord_1|cust_1|Widget|W-1|2|10.0|20.0|1000|5000|{"m":true})");
-  CHECK(text(writer.database(), "SELECT lifetime_value FROM customers") == "20.0");
+  CHECK(rows_as_text(writer.database(), "SELECT lifetime_value FROM customers") == "20.0");
 
   // The same order sent again with a corrected total: counted once, at the new total.
   purchase.total = 15;
   writer.apply_batch({item(R"({"event_id":"e2","customer_id":"cust_1","event_type":"t","timestamp":1001})", {purchase})});
-  CHECK(text(writer.database(), "SELECT count(*), sum(total) FROM purchases") == "1|15.0");
-  CHECK(text(writer.database(), "SELECT lifetime_value FROM customers") == "15.0");
+  CHECK(rows_as_text(writer.database(), "SELECT count(*), sum(total) FROM purchases") == "1|15.0");
+  CHECK(rows_as_text(writer.database(), "SELECT lifetime_value FROM customers") == "15.0");
 }
 
 TEST_CASE("UpsertWorkOrder opens, then a completion changes only what it names", "[store]") {
@@ -144,7 +132,7 @@ TEST_CASE("UpsertWorkOrder opens, then a completion changes only what it names",
   done.metadata = sdk::Json{{"technician_rating", 5}};
   writer.apply_batch({item(kEvent, {open})});
   writer.apply_batch({item(R"({"event_id":"e2","customer_id":"cust_1","event_type":"t","timestamp":2000})", {done})});
-  CHECK(text(writer.database(), "SELECT id, customer_id, order_type, issue_description, resolution, status, priority, assigned_to, created_date, completed_date, cost, metadata FROM work_orders") ==
+  CHECK(rows_as_text(writer.database(), "SELECT id, customer_id, order_type, issue_description, resolution, status, priority, assigned_to, created_date, completed_date, cost, metadata FROM work_orders") ==
         R"(WO-1|cust_1|repair|Broken hinge|Replaced hinge|completed|high|tech_1|1000|2000|49.5|{"product_id":"P-1","technician_rating":5})");
 }
 
@@ -158,11 +146,11 @@ TEST_CASE("a work order of another customer is dead-lettered, the batch goes on"
        item(R"({"event_id":"e2","customer_id":"intruder","event_type":"t","timestamp":2000})", {order}),
        item(R"({"event_id":"e3","customer_id":"cust_1","event_type":"t","timestamp":3000})", {sdk::AdjustLifetimeValue{7}})});
   CHECK(outcomes == std::vector{Outcome::applied, Outcome::dead_lettered, Outcome::applied});
-  CHECK(text(writer.database(), "SELECT reason FROM dead_letters") == "work order WO-1 belongs to customer cust_1, not intruder");
+  CHECK(rows_as_text(writer.database(), "SELECT reason FROM dead_letters") == "work order WO-1 belongs to customer cust_1, not intruder");
   // The rejected event left nothing behind: not its customer, not its key.
-  CHECK(text(writer.database(), "SELECT count(*) FROM customers WHERE id = 'intruder'") == "0");
-  CHECK(text(writer.database(), "SELECT group_concat(idempotency_key) FROM processed_events") == "e1,e3");
-  CHECK(text(writer.database(), "SELECT lifetime_value FROM customers") == "7.0");
+  CHECK(rows_as_text(writer.database(), "SELECT count(*) FROM customers WHERE id = 'intruder'") == "0");
+  CHECK(rows_as_text(writer.database(), "SELECT group_concat(idempotency_key) FROM processed_events") == "e1,e3");
+  CHECK(rows_as_text(writer.database(), "SELECT lifetime_value FROM customers") == "7.0");
 }
 
 TEST_CASE("a purchase id of another customer is dead-lettered and moves no value", "[store]") {
@@ -175,9 +163,9 @@ TEST_CASE("a purchase id of another customer is dead-lettered and moves no value
       {item(kEvent, {purchase}),
        item(R"({"event_id":"e2","customer_id":"other","event_type":"t","timestamp":2000})", {purchase})});
   CHECK(outcomes == std::vector{Outcome::applied, Outcome::dead_lettered});
-  CHECK(text(writer.database(), "SELECT reason FROM dead_letters") == "purchase ord_1 belongs to customer cust_1, not other");
-  CHECK(text(writer.database(), "SELECT id, lifetime_value FROM customers") == "cust_1|20.0");
-  CHECK(text(writer.database(), "SELECT customer_id FROM purchases") == "cust_1");
+  CHECK(rows_as_text(writer.database(), "SELECT reason FROM dead_letters") == "purchase ord_1 belongs to customer cust_1, not other");
+  CHECK(rows_as_text(writer.database(), "SELECT id, lifetime_value FROM customers") == "cust_1|20.0");
+  CHECK(rows_as_text(writer.database(), "SELECT customer_id FROM purchases") == "cust_1");
 }
 
 TEST_CASE("AddKnowledge and AdjustLifetimeValue", "[store]") {
@@ -190,9 +178,9 @@ TEST_CASE("AddKnowledge and AdjustLifetimeValue", "[store]") {
   knowledge.tags = sdk::Json::array({"contact"});
   knowledge.source = "note:1";
   writer.apply_batch({item(kEvent, {knowledge, sdk::AdjustLifetimeValue{100}, sdk::AdjustLifetimeValue{-30.5}})});
-  CHECK(text(writer.database(), "SELECT customer_id, content, category, importance, tags, source, created_at FROM customer_knowledge") ==
+  CHECK(rows_as_text(writer.database(), "SELECT customer_id, content, category, importance, tags, source, created_at FROM customer_knowledge") ==
         R"(cust_1|Prefers email|preference|7|["contact"]|note:1|1000)");
-  CHECK(text(writer.database(), "SELECT lifetime_value FROM customers") == "69.5");
+  CHECK(rows_as_text(writer.database(), "SELECT lifetime_value FROM customers") == "69.5");
 }
 
 TEST_CASE("an event whose idempotency key was applied changes nothing", "[store]") {
@@ -201,7 +189,7 @@ TEST_CASE("an event whose idempotency key was applied changes nothing", "[store]
   auto outcomes = writer.apply_batch({item(kEvent, {sdk::AdjustLifetimeValue{10}}), item(kEvent, {sdk::AdjustLifetimeValue{10}})});
   CHECK(outcomes == std::vector{Outcome::applied, Outcome::duplicate});
   CHECK(writer.apply_batch({item(kEvent, {sdk::AdjustLifetimeValue{10}})}) == std::vector{Outcome::duplicate});
-  CHECK(text(writer.database(), "SELECT lifetime_value FROM customers") == "10.0");
+  CHECK(rows_as_text(writer.database(), "SELECT lifetime_value FROM customers") == "10.0");
 }
 
 TEST_CASE("events without customer_id are matched by email, case-insensitively", "[store]") {
@@ -209,7 +197,7 @@ TEST_CASE("events without customer_id are matched by email, case-insensitively",
   StoreWriter writer(dir / "db.sqlite", {});
   writer.apply_batch({item(kEvent, {})});
   writer.apply_batch({item(R"({"event_id":"e2","event_type":"t","timestamp":2000,"data":{"customer_email":"ANN@example.com"}})", {sdk::AdjustLifetimeValue{5}})});
-  CHECK(text(writer.database(), "SELECT id, lifetime_value FROM customers") == "cust_1|5.0");
+  CHECK(rows_as_text(writer.database(), "SELECT id, lifetime_value FROM customers") == "cust_1|5.0");
 }
 
 TEST_CASE("an unknown email creates a customer with an id derived from the email", "[store]") {
@@ -217,14 +205,14 @@ TEST_CASE("an unknown email creates a customer with an id derived from the email
   StoreWriter writer(dir / "db.sqlite", {});
   const std::string event = R"({"event_id":"e1","event_type":"t","timestamp":1500,"data":{"email":"new@example.com"}})";
   writer.apply_batch({item(event, {})});
-  const std::string id = text(writer.database(), "SELECT id FROM customers");
+  const std::string id = rows_as_text(writer.database(), "SELECT id FROM customers");
   CHECK(id.rfind("cust_", 0) == 0);
   CHECK(id.size() == 21);
-  CHECK(text(writer.database(), "SELECT name, email, customer_since FROM customers") == "new@example.com|new@example.com|1500");
+  CHECK(rows_as_text(writer.database(), "SELECT name, email, customer_since FROM customers") == "new@example.com|new@example.com|1500");
   // Another instance (another database) derives the same id.
   StoreWriter other(dir / "other.sqlite", {});
   other.apply_batch({item(event, {})});
-  CHECK(text(other.database(), "SELECT id FROM customers") == id);
+  CHECK(rows_as_text(other.database(), "SELECT id FROM customers") == id);
 }
 
 TEST_CASE("with auto-create off an unknown email is dead-lettered", "[store]") {
@@ -232,9 +220,9 @@ TEST_CASE("with auto-create off an unknown email is dead-lettered", "[store]") {
   StoreWriter writer(dir / "db.sqlite", WriterOptions{.auto_create_customers = false});
   auto outcomes = writer.apply_batch({item(R"({"event_id":"e1","event_type":"t","data":{"email":"nobody@example.com"}})", {})});
   CHECK(outcomes == std::vector{Outcome::dead_lettered});
-  CHECK(text(writer.database(), "SELECT reason, event_type, idempotency_key FROM dead_letters") ==
+  CHECK(rows_as_text(writer.database(), "SELECT reason, event_type, idempotency_key FROM dead_letters") ==
         "no customer with email nobody@example.com and NATS_AUTO_CREATE_CUSTOMER is false|t|e1");
-  CHECK(text(writer.database(), "SELECT count(*) FROM customers") == "0");
+  CHECK(rows_as_text(writer.database(), "SELECT count(*) FROM customers") == "0");
 }
 
 TEST_CASE("the same bad event twice keeps one dead letter with two attempts", "[store]") {
@@ -244,7 +232,7 @@ TEST_CASE("the same bad event twice keeps one dead letter with two attempts", "[
   bad.content = DeadLetter{"not valid JSON", "{oops", "subj", {{"Nats-Msg-Id", "m1"}}, "", ""};
   writer.apply_batch({bad});
   writer.apply_batch({bad});
-  CHECK(text(writer.database(), "SELECT reason, CAST(raw AS TEXT), subject, headers, attempts FROM dead_letters") ==
+  CHECK(rows_as_text(writer.database(), "SELECT reason, CAST(raw AS TEXT), subject, headers, attempts FROM dead_letters") ==
         R"(not valid JSON|{oops|subj|[["Nats-Msg-Id","m1"]]|2)");
 }
 
@@ -258,12 +246,12 @@ TEST_CASE("a replayed dead letter that applies is removed - one that fails again
   still_bad.content = DeadLetter{"second reason", "{oops", "s", {}, "", ""};
   still_bad.replay_of = 1;
   writer.apply_batch({still_bad});
-  CHECK(text(writer.database(), "SELECT id, reason, attempts FROM dead_letters") == "1|second reason|3");
+  CHECK(rows_as_text(writer.database(), "SELECT id, reason, attempts FROM dead_letters") == "1|second reason|3");
 
   WriteItem fixed = item(kEvent, {});
   fixed.replay_of = 1;
   CHECK(writer.apply_batch({fixed}) == std::vector{Outcome::applied});
-  CHECK(text(writer.database(), "SELECT count(*) FROM dead_letters") == "0");
+  CHECK(rows_as_text(writer.database(), "SELECT count(*) FROM dead_letters") == "0");
 }
 
 TEST_CASE("search finds events, knowledge and customers, ranked, with snippets", "[store][search]") {
@@ -362,7 +350,7 @@ TEST_CASE("a batch of 500 events over 7 customers applies in one call", "[store]
                          {sdk::AdjustLifetimeValue{1}}));
   auto outcomes = writer.apply_batch(batch);
   CHECK(std::count(outcomes.begin(), outcomes.end(), Outcome::applied) == 500);
-  CHECK(text(writer.database(), "SELECT count(*), sum(lifetime_value) FROM customers") == "7|500.0");
+  CHECK(rows_as_text(writer.database(), "SELECT count(*), sum(lifetime_value) FROM customers") == "7|500.0");
 }
 
 TEST_CASE("a customer's search row follows later changes to name, email and company", "[store][search]") {

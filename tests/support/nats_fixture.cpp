@@ -25,15 +25,7 @@ namespace customeriq::test {
 ChildProcess::ChildProcess(const std::filesystem::path& program, const std::vector<std::string>& args,
                            const ProcessOptions& options, const std::filesystem::path& output_prefix)
     : out_path_(output_prefix.string() + ".out"), err_path_(output_prefix.string() + ".err") {
-  std::vector<std::string> environment;
-  for (char** entry = environ; *entry; ++entry) {
-    std::string text = *entry;
-    const std::string name = text.substr(0, text.find('='));
-    bool drop = options.env.count(name) > 0;
-    for (const auto& unset : options.unset_env) drop |= name == unset;
-    if (!drop) environment.push_back(std::move(text));
-  }
-  for (const auto& [name, value] : options.env) environment.push_back(name + "=" + value);
+  std::vector<std::string> environment = child_environment(options);
   // Everything the child needs, built before fork: only async-signal-safe
   // calls happen in between fork and exec.
   std::vector<char*> argv{const_cast<char*>(program.c_str())};

@@ -1,5 +1,7 @@
 #include "test_support.hpp"
 
+#include <SQLiteCpp/Database.h>
+#include <SQLiteCpp/Statement.h>
 #include <fcntl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -45,12 +47,7 @@ void write_file(const std::filesystem::path& path, const std::string& text) {
   if (!out) throw std::runtime_error("cannot write " + path.string());
 }
 
-ProcessResult run_process(const std::filesystem::path& program, const std::vector<std::string>& args,
-                          const ProcessOptions& options) {
-  TempDir io;
-  const auto out_path = io / "stdout", err_path = io / "stderr", in_path = io / "stdin";
-  write_file(in_path, options.stdin_text.value_or(""));
-
+std::vector<std::string> child_environment(const ProcessOptions& options) {
   std::vector<std::string> environment;
   for (char** entry = environ; *entry; ++entry) {
     std::string text = *entry;
@@ -60,6 +57,30 @@ ProcessResult run_process(const std::filesystem::path& program, const std::vecto
     if (!drop) environment.push_back(std::move(text));
   }
   for (const auto& [name, value] : options.env) environment.push_back(name + "=" + value);
+  return environment;
+}
+
+std::string rows_as_text(SQLite::Database& db, const std::string& sql) {
+  SQLite::Statement statement(db, sql);
+  std::string out;
+  while (statement.executeStep()) {
+    if (!out.empty()) out += "\n";
+    for (int i = 0; i < statement.getColumnCount(); ++i) {
+      if (i) out += "|";
+      const SQLite::Column column = statement.getColumn(i);
+      out += column.isNull() ? "NULL" : column.getString();
+    }
+  }
+  return out;
+}
+
+ProcessResult run_process(const std::filesystem::path& program, const std::vector<std::string>& args,
+                          const ProcessOptions& options) {
+  TempDir io;
+  const auto out_path = io / "stdout", err_path = io / "stderr", in_path = io / "stdin";
+  write_file(in_path, options.stdin_text.value_or(""));
+
+  std::vector<std::string> environment = child_environment(options);
 
   const pid_t pid = fork();
   if (pid < 0) throw std::runtime_error("fork failed");

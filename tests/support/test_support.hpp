@@ -7,6 +7,10 @@
 #include <string>
 #include <vector>
 
+namespace SQLite {
+class Database;
+}
+
 namespace customeriq::test {
 
 // A fresh folder under the system temp dir, removed with everything in it.
@@ -35,6 +39,14 @@ struct ProcessOptions {
   std::optional<std::filesystem::path> working_directory;
   std::optional<std::string> stdin_text;
 };
+
+// The test's environment with options.env set and options.unset_env removed,
+// as NAME=value strings for execve.
+std::vector<std::string> child_environment(const ProcessOptions& options);
+
+// The rows of sql, columns joined by '|', rows by newlines, NULL for null
+// and REAL as SQLite prints it.
+std::string rows_as_text(SQLite::Database& db, const std::string& sql);
 
 // Runs program with args, waits, and returns its exit code and output.
 ProcessResult run_process(const std::filesystem::path& program, const std::vector<std::string>& args,
