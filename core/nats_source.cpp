@@ -124,14 +124,7 @@ struct NatsCallbacks {
 
   static void reconnected(natsConnection* connection, void* closure) {
     auto& self = *static_cast<NatsConnection*>(closure);
-    char url[512] = {0};
-    natsConnection_GetConnectedUrl(connection, url, sizeof url);
-    {
-      std::lock_guard lock(self.state_mutex_);
-      self.up_ = true;
-      self.last_url_ = url;
-      self.state_changed_.notify_all();
-    }
+    const std::string url = mark_up(self, connection);
     ++self.reconnects_;
     spdlog::info("[NATS] Reconnected to NATS server {}", redact_url(url));
   }
@@ -139,13 +132,18 @@ struct NatsCallbacks {
   // The first connection, when it was made in the background
   // (RetryOnFailedConnect).
   static void connected(natsConnection* connection, void* closure) {
-    auto& self = *static_cast<NatsConnection*>(closure);
+    mark_up(*static_cast<NatsConnection*>(closure), connection);
+  }
+
+  // Records that the connection is up, at which URL, and wakes waiters.
+  static std::string mark_up(NatsConnection& self, natsConnection* connection) {
     char url[512] = {0};
     natsConnection_GetConnectedUrl(connection, url, sizeof url);
     std::lock_guard lock(self.state_mutex_);
     self.up_ = true;
     self.last_url_ = url;
     self.state_changed_.notify_all();
+    return url;
   }
 
   static void closed(natsConnection*, void* closure) {
