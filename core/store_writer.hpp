@@ -9,6 +9,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "store_error.hpp"
 #include "work_item.hpp"
 
 namespace SQLite {
@@ -19,13 +20,6 @@ namespace customeriq {
 
 struct WriterOptions {
   bool auto_create_customers = true;  // NATS_AUTO_CREATE_CUSTOMER
-};
-
-// A failure of the store as a whole (busy past the timeout, disk full, I/O
-// error): the batch was rolled back and may be tried again.
-class TransientStoreError : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
 };
 
 class StoreWriter {
