@@ -1,15 +1,16 @@
 #include "event_decoder.hpp"
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
-#include <cstdio>
 #include <ctime>
 
 #include "hash.hpp"
+#include "text.hpp"
 
 namespace customeriq {
 namespace {
+
+constexpr std::int64_t kMaxUnixSeconds = 253402300799;  // 9999-12-31T23:59:59Z
 
 bool iequals(std::string_view a, std::string_view b) {
   return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
@@ -17,14 +18,29 @@ bool iequals(std::string_view a, std::string_view b) {
   });
 }
 
-std::string lower_trimmed(std::string text) {
-  const auto begin = text.find_first_not_of(" \t");
-  const auto end = text.find_last_not_of(" \t");
-  text = begin == std::string::npos ? std::string() : text.substr(begin, end - begin + 1);
-  std::transform(text.begin(), text.end(), text.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return text;
+bool icontains(std::string_view text, std::string_view part) {
+  if (part.size() > text.size()) return false;
+  for (std::size_t i = 0; i + part.size() <= text.size(); ++i)
+    if (iequals(text.substr(i, part.size()), part)) return true;
+  return false;
 }
+
+std::string_view trim(std::string_view text) {
+  const auto begin = text.find_first_not_of(" \t\r\n");
+  if (begin == std::string_view::npos) return {};
+  const auto end = text.find_last_not_of(" \t\r\n");
+  return text.substr(begin, end - begin + 1);
+}
+
+std::string lower(std::string_view text) {
+  std::string out(text);
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return out;
+}
+
+// A JSON value for an error message: its JSON text, cut short.
+std::string shown(const sdk::Json& value) { return excerpt(value.dump(), 80); }
 
 // An envelope field: absent/null → nullptr; wrong type → InvalidEvent.
 sdk::Json* field(sdk::Json& object, const char* key, bool (sdk::Json::*is_type)() const noexcept,
@@ -33,89 +49,228 @@ sdk::Json* field(sdk::Json& object, const char* key, bool (sdk::Json::*is_type)(
   if (it == object.end() || it->is_null()) return nullptr;
   if (!((*it).*is_type)()) {
     throw sdk::InvalidEvent(std::string(key) + " must be " + expected + ", got " + it->type_name() +
-                            " " + it->dump());
+                            " " + shown(*it));
   }
   return &*it;
+}
+
+bool has_control_character(std::string_view text) {
+  return std::any_of(text.begin(), text.end(), [](char c) {
+    const auto byte = static_cast<unsigned char>(c);
+    return byte < 0x20 || byte == 0x7F;
+  });
+}
+
+// An identifier from the envelope: bounded, printable, no surrounding spaces.
+void check_identifier(const char* name, const std::string& value, std::size_t max_bytes) {
+  if (value.size() > max_bytes) {
+    throw sdk::InvalidEvent(std::string(name) + " is " + std::to_string(value.size()) +
+                            " bytes, over the limit of " + std::to_string(max_bytes));
+  }
+  if (has_control_character(value))
+    throw sdk::InvalidEvent(std::string(name) + " must not contain control characters, got " + shown(value));
+  if (trim(value).size() != value.size()) {
+    throw sdk::InvalidEvent(std::string(name) + " must not begin or end with whitespace, got " +
+                            shown(value));
+  }
+}
+
+void check_event_type(const std::string& type) {
+  if (type.size() > kMaxEventTypeBytes) {
+    throw sdk::InvalidEvent("event_type is " + std::to_string(type.size()) + " bytes, over the limit of " +
+                            std::to_string(kMaxEventTypeBytes));
+  }
+  const bool allowed = std::all_of(type.begin(), type.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '-' || c == '.' || c == ':';
+  });
+  if (!allowed) {
+    throw sdk::InvalidEvent("event_type may hold only letters, digits and _ - . :, got " +
+                            shown(sdk::Json(type)));
+  }
+}
+
+// What the JSON parser would take badly, found in one pass over the bytes
+// before parsing: a NUL byte (the parser takes it for the end of input and
+// would apply "{valid}\0junk"), and nesting deep enough to exhaust the stack
+// of anything recursive downstream (dump, copy, compare).
+std::string structural_problem(std::string_view bytes, std::size_t max_depth) {
+  std::size_t depth = 0;
+  bool in_string = false;
+  for (std::size_t i = 0; i < bytes.size(); ++i) {
+    const char c = bytes[i];
+    if (c == '\0') return "payload holds a NUL byte at offset " + std::to_string(i);
+    if (in_string) {
+      if (c == '\\') ++i;
+      else if (c == '"') in_string = false;
+      continue;
+    }
+    if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > max_depth) {
+        return "JSON nests more than " + std::to_string(max_depth) + " arrays/objects deep (at byte " +
+               std::to_string(i) + "; limits.max_nesting_depth)";
+      }
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      --depth;
+    }
+  }
+  return {};
+}
+
+// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
+std::int64_t days_from_civil(std::int64_t year, unsigned month, unsigned day) {
+  year -= month <= 2;
+  const std::int64_t era = (year >= 0 ? year : year - 399) / 400;
+  const auto year_of_era = static_cast<unsigned>(year - era * 400);
+  const unsigned day_of_year = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1;
+  const unsigned day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+  return era * 146097 + static_cast<std::int64_t>(day_of_era) - 719468;
+}
+
+unsigned days_in_month(std::int64_t year, unsigned month) {
+  static constexpr unsigned kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  const bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+  return month == 2 && leap ? 29 : kDays[month - 1];
+}
+
+// Reads exactly `digits` decimal digits at text[at]; false when they are not there.
+bool read_digits(std::string_view text, std::size_t at, std::size_t digits, int& value) {
+  if (at + digits > text.size()) return false;
+  value = 0;
+  for (std::size_t i = at; i < at + digits; ++i) {
+    if (text[i] < '0' || text[i] > '9') return false;
+    value = value * 10 + (text[i] - '0');
+  }
+  return true;
+}
+
+// YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM) with every field in range.
+std::optional<std::int64_t> parse_iso8601(std::string_view text) {
+  int year, month, day, hour, minute, second;
+  if (text.size() < 20 || !read_digits(text, 0, 4, year) || text[4] != '-' ||
+      !read_digits(text, 5, 2, month) || text[7] != '-' || !read_digits(text, 8, 2, day) ||
+      (text[10] != 'T' && text[10] != 't') || !read_digits(text, 11, 2, hour) || text[13] != ':' ||
+      !read_digits(text, 14, 2, minute) || text[16] != ':' || !read_digits(text, 17, 2, second))
+    return std::nullopt;
+  if (month < 1 || month > 12 || day < 1 || static_cast<unsigned>(day) > days_in_month(year, month) ||
+      hour > 23 || minute > 59 || second > 60)
+    return std::nullopt;
+  std::string_view rest = text.substr(19);
+  if (!rest.empty() && rest[0] == '.') {
+    std::size_t digits = 1;
+    while (digits < rest.size() && rest[digits] >= '0' && rest[digits] <= '9') ++digits;
+    if (digits == 1) return std::nullopt;
+    rest.remove_prefix(digits);
+  }
+  std::int64_t offset_seconds = 0;
+  if (rest == "Z" || rest == "z") {
+  } else if (rest.size() == 6 && (rest[0] == '+' || rest[0] == '-') && rest[3] == ':') {
+    int offset_hours, offset_minutes;
+    if (!read_digits(rest, 1, 2, offset_hours) || !read_digits(rest, 4, 2, offset_minutes) ||
+        offset_hours > 23 || offset_minutes > 59)
+      return std::nullopt;
+    offset_seconds = (rest[0] == '+' ? 1 : -1) * (offset_hours * 3600 + offset_minutes * 60);
+  } else {
+    return std::nullopt;
+  }
+  return days_from_civil(year, static_cast<unsigned>(month), static_cast<unsigned>(day)) * 86400 +
+         hour * 3600 + minute * 60 + second - offset_seconds;
+}
+
+[[noreturn]] void bad_timestamp(const sdk::Json& value) {
+  throw sdk::InvalidEvent(
+      "timestamp must be unix seconds (or milliseconds) or an ISO-8601 time like "
+      "2024-12-14T00:00:00Z, between 1970 and 9999, got " +
+      shown(value));
 }
 
 }  // namespace
 
 std::int64_t parse_timestamp(const sdk::Json& value) {
   if (value.is_number()) {
-    const double seconds = value.get<double>();
-    if (!std::isfinite(seconds) || seconds < 0)
-      throw sdk::InvalidEvent("timestamp must be a non-negative unix time, got " + value.dump());
-    return static_cast<std::int64_t>(seconds > 1e11 ? seconds / 1000 : seconds);
+    // Compared as doubles: a cast of an out-of-range double is undefined.
+    double seconds = value.get<double>();
+    if (!std::isfinite(seconds) || seconds < 0) bad_timestamp(value);
+    if (seconds > 1e11) seconds /= 1000;
+    if (seconds > static_cast<double>(kMaxUnixSeconds)) bad_timestamp(value);
+    return static_cast<std::int64_t>(seconds);
   }
   if (value.is_string()) {
-    const std::string& text = value.get_ref<const std::string&>();
-    std::tm tm{};
-    int consumed = 0;
-    if (std::sscanf(text.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
-                    &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &consumed) == 6) {
-      tm.tm_year -= 1900;
-      tm.tm_mon -= 1;
-      std::string_view rest = std::string_view(text).substr(static_cast<std::size_t>(consumed));
-      if (!rest.empty() && rest[0] == '.') {
-        std::size_t digits = 1;
-        while (digits < rest.size() && std::isdigit(static_cast<unsigned char>(rest[digits]))) ++digits;
-        rest.remove_prefix(digits);
-      }
-      long offset = 0;
-      int hours = 0, minutes = 0;
-      bool ok = rest == "Z" || rest == "z";
-      if (!ok && rest.size() == 6 && (rest[0] == '+' || rest[0] == '-') &&
-          std::sscanf(std::string(rest.substr(1)).c_str(), "%2d:%2d", &hours, &minutes) == 2) {
-        offset = (rest[0] == '+' ? 1 : -1) * (hours * 3600L + minutes * 60L);
-        ok = true;
-      }
-      if (ok) return static_cast<std::int64_t>(timegm(&tm)) - offset;
-    }
+    const auto seconds = parse_iso8601(value.get_ref<const std::string&>());
+    if (seconds && *seconds >= 0 && *seconds <= kMaxUnixSeconds) return *seconds;
   }
-  throw sdk::InvalidEvent(
-      "timestamp must be unix seconds or an ISO-8601 time like 2024-12-14T00:00:00Z, got " +
-      value.dump());
+  bad_timestamp(value);
 }
 
-std::variant<sdk::Event, DeadLetter> decode_event(RawMessage&& message, std::size_t max_event_bytes) {
+std::string payload_key(std::string_view bytes) { return "fnv128:" + fnv1a_128_hex(trim(bytes)); }
+
+bool is_sensitive_header(std::string_view name) {
+  for (const char* exact : {"authorization", "proxy-authorization", "cookie", "set-cookie"})
+    if (iequals(name, exact)) return true;
+  for (const char* part : {"token", "secret", "password", "passwd", "api-key", "api_key", "apikey",
+                           "credential", "signature", "session"})
+    if (icontains(name, part)) return true;
+  return false;
+}
+
+std::variant<sdk::Event, DeadLetter> decode_event(RawMessage&& message, const DecodeLimits& limits) {
+  for (auto& [name, value] : message.headers)
+    if (is_sensitive_header(name)) value = "[redacted]";
+
   sdk::Event event;
   auto reject = [&](std::string reason) {
-    return DeadLetter{std::move(reason), std::move(message.bytes), std::move(message.subject),
+    return DeadLetter{to_valid_utf8(reason), std::move(message.bytes), std::move(message.subject),
                       std::move(message.headers), std::move(event.event_type),
                       std::move(event.idempotency_key)};
   };
 
-  if (message.bytes.size() > max_event_bytes) {
+  if (message.bytes.size() > limits.max_event_bytes) {
     return reject("payload is " + std::to_string(message.bytes.size()) +
-                  " bytes, over the limit of " + std::to_string(max_event_bytes) +
+                  " bytes, over the limit of " + std::to_string(limits.max_event_bytes) +
                   " (limits.max_event_bytes)");
   }
-  sdk::Json root = sdk::Json::parse(message.bytes, nullptr, /*allow_exceptions=*/false);
-  if (root.is_discarded()) {
-    // Parse again for the message: it names the byte where parsing stopped.
-    try {
-      (void)sdk::Json::parse(message.bytes);
-    } catch (const sdk::Json::parse_error& error) {
-      return reject(std::string("not valid JSON: ") + error.what());
-    }
-    return reject("not valid JSON");
-  }
-  if (!root.is_object()) return reject(std::string("event must be a JSON object, got ") + root.type_name());
+  if (std::string problem = structural_problem(message.bytes, limits.max_nesting_depth); !problem.empty())
+    return reject(std::move(problem));
 
   try {
+    sdk::Json root = sdk::Json::parse(message.bytes, nullptr, /*allow_exceptions=*/false);
+    if (root.is_discarded()) {
+      // Parse again for the message: it names the byte where parsing
+      // stopped (a parse_error, or out_of_range for a number too large for
+      // a double, such as 1e400).
+      try {
+        const sdk::Json reparsed = sdk::Json::parse(message.bytes);
+        (void)reparsed;
+      } catch (const sdk::Json::exception& error) {
+        return reject(std::string("not valid JSON: ") + excerpt(error.what(), 200));
+      }
+      return reject("not valid JSON");
+    }
+    if (!root.is_object()) return reject(std::string("event must be a JSON object, got ") + root.type_name());
+
     const sdk::Json* type = field(root, "event_type", &sdk::Json::is_string, "a string");
     if (!type || type->get_ref<const std::string&>().empty())
       throw sdk::InvalidEvent("event_type is required");
+    check_event_type(type->get_ref<const std::string&>());
     event.event_type = type->get<std::string>();
 
-    if (const auto* id = field(root, "customer_id", &sdk::Json::is_string, "a string"))
-      event.customer_id = id->get<std::string>();
+    if (const auto* id = field(root, "customer_id", &sdk::Json::is_string, "a string")) {
+      event.customer_id = id->get<std::string>();  // "" counts as absent: identity by email
+      check_identifier("customer_id", event.customer_id, kMaxCustomerIdBytes);
+    }
     if (auto* data = field(root, "data", &sdk::Json::is_object, "an object"))
       event.data = std::move(*data);
     if (auto* metadata = field(root, "metadata", &sdk::Json::is_object, "an object"))
       event.metadata = std::move(*metadata);
-    if (const auto* source = field(root, "source_service", &sdk::Json::is_string, "a string"))
+    if (const auto* source = field(root, "source_service", &sdk::Json::is_string, "a string")) {
       event.source_service = source->get<std::string>();
+      if (event.source_service.size() > kMaxSourceServiceBytes || has_control_character(event.source_service)) {
+        throw sdk::InvalidEvent("source_service must be at most " + std::to_string(kMaxSourceServiceBytes) +
+                                " bytes without control characters, got " + shown(*source));
+      }
+    }
 
     auto timestamp = root.find("timestamp");
     event.timestamp = (timestamp == root.end() || timestamp->is_null())
@@ -123,8 +278,13 @@ std::variant<sdk::Event, DeadLetter> decode_event(RawMessage&& message, std::siz
                           : parse_timestamp(*timestamp);
 
     for (const char* key : {"email", "customer_email"}) {
-      if (auto email = sdk::optional_string(event.data, key); email && !email->empty()) {
-        event.customer_email = lower_trimmed(*email);
+      if (auto email = sdk::optional_string(event.data, key); email && !trim(*email).empty()) {
+        event.customer_email = lower(trim(*email));
+        if (event.customer_email.size() > kMaxEmailBytes || has_control_character(event.customer_email)) {
+          throw sdk::InvalidEvent("data." + std::string(key) + " must be at most " +
+                                  std::to_string(kMaxEmailBytes) + " bytes without control characters, got " +
+                                  shown(*email));
+        }
         break;
       }
     }
@@ -135,18 +295,16 @@ std::variant<sdk::Event, DeadLetter> decode_event(RawMessage&& message, std::siz
 
     if (const auto* id = field(root, "event_id", &sdk::Json::is_string, "a string");
         id && !id->get_ref<const std::string&>().empty()) {
+      check_identifier("event_id", id->get_ref<const std::string&>(), kMaxEventIdBytes);
       event.idempotency_key = id->get<std::string>();
     } else {
-      for (const auto& [name, value] : message.headers) {
-        if (iequals(name, "Nats-Msg-Id") && !value.empty()) {
-          event.idempotency_key = value;
-          break;
-        }
-      }
+      event.idempotency_key = payload_key(message.bytes);
     }
-    if (event.idempotency_key.empty()) event.idempotency_key = "fnv128:" + fnv1a_128_hex(message.bytes);
   } catch (const sdk::InvalidEvent& error) {
     return reject(error.what());
+  } catch (const std::exception& error) {
+    // Not expected for any input; kept as a dead letter rather than lost.
+    return reject(std::string("could not decode the event: ") + error.what());
   }
 
   event.raw = std::move(message.bytes);

@@ -348,10 +348,11 @@ void NatsSource::on_message(natsConnection*, natsSubscription*, natsMsg* msg, vo
   natsMsg_Destroy(msg);
   ++self.received_;
   log_received(message);
+  std::string subject = message.subject;  // for the message below: submit takes the rest
   try {
     self.writer_.submit(std::move(message));  // blocks while the queue is full: backpressure
   } catch (const std::exception& error) {
-    spdlog::error("[NATS] Event on {} not processed: {}", message.subject, error.what());
+    spdlog::error("[NATS] Event on {} not processed: {}", subject, error.what());
   }
 }
 

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include "event_decoder.hpp"
+#include "text.hpp"
 #include "paths.hpp"
 
 namespace customeriq {
@@ -89,7 +90,7 @@ WriteItem Pipeline::process(RawMessage message) const {
   item.replay_of = message.replay_of;
   item.received = message.received;
 
-  auto decoded = decode_event(std::move(message), config_.max_event_bytes);
+  auto decoded = decode_event(std::move(message), DecodeLimits{config_.max_event_bytes, config_.max_nesting_depth});
   if (auto* letter = std::get_if<DeadLetter>(&decoded)) {
     spdlog::warn("[Pipeline] Dead letter from {}: {}", letter->subject, letter->reason);
     item.content = std::move(*letter);
@@ -98,6 +99,7 @@ WriteItem Pipeline::process(RawMessage message) const {
   sdk::Event& event = std::get<sdk::Event>(decoded);
 
   auto dead_letter = [&](std::string reason) {
+    reason = to_valid_utf8(reason);
     spdlog::warn("[Pipeline] Dead letter from {} ({} {}): {}", event.subject, event.event_type,
                  event.idempotency_key, reason);
     item.content = DeadLetter{std::move(reason), std::move(event.raw), std::move(event.subject),

@@ -187,10 +187,14 @@ PipelineConfig load_pipeline_config(const std::filesystem::path& file) {
   }
 
   if (const auto limits = root["limits"]) {
-    reader.expect_keys(limits, "limits", {"max_event_bytes"});
+    reader.expect_keys(limits, "limits", {"max_event_bytes", "max_nesting_depth"});
     if (limits["max_event_bytes"])
       config.max_event_bytes = static_cast<std::size_t>(
           reader.integer(limits["max_event_bytes"], "limits.max_event_bytes", 64, 1LL << 30));
+    // Bounded above: deeper JSON would exhaust the stack of recursive code.
+    if (limits["max_nesting_depth"])
+      config.max_nesting_depth = static_cast<std::size_t>(
+          reader.integer(limits["max_nesting_depth"], "limits.max_nesting_depth", 2, 512));
   }
 
   if (const auto writer = root["writer"]) {

@@ -36,6 +36,7 @@ struct PipelineConfig {
   std::optional<SummarizerSpec> summarizer;        // none: long text is cut
   std::vector<PluginSpec> handlers;
   std::size_t max_event_bytes = 1 << 20;
+  std::size_t max_nesting_depth = 64;
   std::size_t batch_max_events = 1000;
   int batch_max_delay_ms = 0;
   std::size_t queue_capacity = 2000;

@@ -11,6 +11,7 @@
 #include <sqlite3.h>
 
 #include "store_schema.hpp"
+#include "text.hpp"
 
 namespace customeriq {
 namespace {
@@ -160,6 +161,8 @@ Json StoreReader::search(const std::string& query, const SearchOptions& options)
     // most of a million rows; so each kind ranks at most candidate_pool
     // matches: the customer's own rows, else the most recent ones.
     std::vector<Candidate> candidates;
+    std::vector<bool> searched(std::size(kSearchKinds), false);
+    std::optional<SQLite::Exception> column_error;
     for (std::size_t k = 0; k < std::size(kSearchKinds); ++k) {
       const SearchKind& kind = kSearchKinds[k];
       const std::string fts = kind.fts;
@@ -170,9 +173,19 @@ Json StoreReader::search(const std::string& query, const SearchOptions& options)
       statement.bind(1, match);
       if (options.customer_id) statement.bind(2, *options.customer_id);
       else statement.bind(3, static_cast<int64_t>(options.candidate_pool));
-      while (statement.executeStep())
-        candidates.push_back({statement.getColumn(1).getDouble(), k, statement.getColumn(0).getInt64()});
+      try {
+        while (statement.executeStep())
+          candidates.push_back({statement.getColumn(1).getDouble(), k, statement.getColumn(0).getInt64()});
+        searched[k] = true;
+      } catch (const SQLite::Exception& error) {
+        // A column filter (title:bluetooth) names the columns of one kind:
+        // the kinds without that column have nothing to match.
+        if (!std::string_view(error.what()).starts_with("no such column")) throw;
+        column_error = error;
+      }
     }
+    if (column_error && std::none_of(searched.begin(), searched.end(), [](bool kind) { return kind; }))
+      throw *column_error;
     std::sort(candidates.begin(), candidates.end(), [](const Candidate& a, const Candidate& b) {
       return std::tie(a.rank, a.kind, a.rowid) < std::tie(b.rank, b.kind, b.rowid);
     });
@@ -197,7 +210,8 @@ Json StoreReader::search(const std::string& query, const SearchOptions& options)
   } catch (const SQLite::Exception& error) {
     // A plain SQLITE_ERROR here comes from MATCH: the query is malformed.
     if (error.getErrorCode() == SQLITE_ERROR)
-      throw std::invalid_argument("bad search query '" + query + "': " + error.what());
+      throw std::invalid_argument("bad search query '" + excerpt(query, 100) + "': " + error.what() +
+                                  " (columns: title, description, content, name, email, company)");
     throw;
   }
 }
@@ -206,12 +220,32 @@ Json StoreReader::dead_letters(std::size_t limit, std::optional<std::int64_t> id
   SQLite::Statement statement(
       *db_,
       "SELECT id, received_at, subject, reason, event_type, idempotency_key, attempts, "
-      "last_attempt_at, headers, CAST(raw AS TEXT) AS raw FROM dead_letters "
+      "last_attempt_at, headers, raw FROM dead_letters "
       "WHERE ?1 IS NULL OR id = ?1 ORDER BY id DESC LIMIT ?2");
   if (id) statement.bind(1, static_cast<int64_t>(*id));
   else statement.bind(1);
   statement.bind(2, static_cast<int64_t>(limit));
-  return all_rows(statement, {"headers"});
+  Json rows = Json::array();
+  while (statement.executeStep()) {
+    Json row = Json::object();
+    row["id"] = statement.getColumn(0).getInt64();
+    row["received_at"] = statement.getColumn(1).getInt64();
+    for (int column : {2, 3, 4, 5}) {
+      const SQLite::Column value = statement.getColumn(column);
+      row[statement.getColumnName(column)] = value.isNull() ? Json(nullptr) : Json(to_valid_utf8(value.getString()));
+    }
+    row["attempts"] = statement.getColumn(6).getInt64();
+    row["last_attempt_at"] = statement.getColumn(7).getInt64();
+    const Json headers = Json::parse(statement.getColumn(8).getString(), nullptr, false);
+    row["headers"] = headers.is_discarded() ? Json::array() : headers;
+    // The payload exactly: as text when it is UTF-8, else base64.
+    const SQLite::Column raw = statement.getColumn(9);
+    const std::string_view bytes(static_cast<const char*>(raw.getBlob()), static_cast<std::size_t>(raw.getBytes()));
+    if (is_valid_utf8(bytes)) row["raw"] = std::string(bytes);
+    else row["raw_base64"] = base64_encode(bytes);
+    rows.push_back(std::move(row));
+  }
+  return rows;
 }
 
 }  // namespace customeriq

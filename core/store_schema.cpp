@@ -4,7 +4,10 @@
 #include <string>
 
 #include <SQLiteCpp/Transaction.h>
+#include <sqlite3.h>
 #include <spdlog/spdlog.h>
+
+#include "hash.hpp"
 
 namespace customeriq {
 namespace {
@@ -142,7 +145,31 @@ CREATE INDEX dead_letters_by_time ON dead_letters(received_at);
 CREATE UNIQUE INDEX dead_letters_by_key ON dead_letters(idempotency_key);
 )sql";
 
-constexpr const char* kMigrations[] = {kMigration1, kMigration2};
+// Migration 3: one dead letter per distinct payload (two different bad
+// events with one idempotency key are two rows); the key stays indexed so an
+// event that applies can drop the letters it supersedes.
+constexpr const char* kMigrationDeadLettersByPayload = R"sql(
+ALTER TABLE dead_letters ADD COLUMN payload_hash TEXT;
+UPDATE dead_letters SET payload_hash = customeriq_fnv128(raw);
+DELETE FROM dead_letters WHERE id NOT IN (SELECT max(id) FROM dead_letters GROUP BY payload_hash);
+DROP INDEX dead_letters_by_key;
+CREATE INDEX dead_letters_by_key ON dead_letters(idempotency_key);
+CREATE UNIQUE INDEX dead_letters_by_payload ON dead_letters(payload_hash);
+)sql";
+
+constexpr const char* kMigrations[] = {kMigration1, kMigration2, kMigrationDeadLettersByPayload};
+
+// customeriq_fnv128(blob): the payload hash the writer stores, for migrations.
+void register_functions(SQLite::Database& db) {
+  auto fnv128 = [](sqlite3_context* context, int, sqlite3_value** arguments) {
+    const auto* bytes = static_cast<const char*>(sqlite3_value_blob(arguments[0]));
+    const std::string hex =
+        fnv1a_128_hex(std::string_view(bytes ? bytes : "", static_cast<std::size_t>(sqlite3_value_bytes(arguments[0]))));
+    sqlite3_result_text(context, hex.c_str(), static_cast<int>(hex.size()), SQLITE_TRANSIENT);
+  };
+  sqlite3_create_function(db.getHandle(), "customeriq_fnv128", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC,
+                          nullptr, fnv128, nullptr, nullptr);
+}
 
 void apply_connection_settings(SQLite::Database& db) {
   db.exec("PRAGMA foreign_keys = ON");
@@ -155,6 +182,7 @@ void apply_connection_settings(SQLite::Database& db) {
 int latest_schema_version() { return static_cast<int>(std::size(kMigrations)); }
 
 void migrate(SQLite::Database& db) {
+  register_functions(db);
   const int current = db.execAndGet("PRAGMA user_version").getInt();
   const int latest = latest_schema_version();
   if (current > latest) {

@@ -1,5 +1,6 @@
 #include "store_writer.hpp"
 
+#include <cmath>
 #include <ctime>
 #include <optional>
 #include <string>
@@ -9,6 +10,7 @@
 #include <sqlite3.h>
 #include <spdlog/spdlog.h>
 
+#include "event_decoder.hpp"
 #include "hash.hpp"
 #include "store_schema.hpp"
 
@@ -17,20 +19,36 @@ namespace {
 
 std::int64_t unix_now() { return static_cast<std::int64_t>(std::time(nullptr)); }
 
-// Errors of the store as a whole, as opposed to errors of one event's rows.
-bool is_transient(int sqlite_code) {
-  switch (sqlite_code & 0xFF) {
+// Whose fault a SQLite error is. The store's own (busy, locked, disk
+// full, I/O) may pass: the batch is tried again. The database's (read-only,
+// corrupt, not a database, permissions) will not: the service stops with the
+// message. Anything else raised while applying one event is that event's
+// (a constraint, a datatype mismatch, malformed JSON for json_patch, too
+// big): it is dead-lettered with SQLite's message.
+enum class Fault { transient, database, event };
+
+Fault classify(int extended_code) {
+  switch (extended_code & 0xFF) {
     case SQLITE_BUSY:
     case SQLITE_LOCKED:
     case SQLITE_FULL:
     case SQLITE_IOERR:
     case SQLITE_NOMEM:
-    case SQLITE_CANTOPEN:
-    case SQLITE_READONLY:
     case SQLITE_PROTOCOL:
-      return true;
+      return Fault::transient;
+    case SQLITE_READONLY:
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+    case SQLITE_CANTOPEN:
+    case SQLITE_PERM:
+    case SQLITE_AUTH:
+    case SQLITE_FORMAT:
+    case SQLITE_MISUSE:
+    case SQLITE_INTERNAL:
+    case SQLITE_NOLFS:
+      return Fault::database;
     default:
-      return false;
+      return Fault::event;
   }
 }
 
@@ -51,11 +69,32 @@ void bind_json(SQLite::Statement& statement, int index, const std::optional<sdk:
   else statement.bind(index);
 }
 
-// Runs a write statement once and leaves it ready for the next call.
+// Runs a write statement once and leaves it ready for the next call, also
+// when it fails: a statement left unreset after an error makes every later
+// use fail with "bad parameter or other API misuse", hiding the real error.
 int run(SQLite::Statement& statement) {
-  const int changes = statement.exec();
-  statement.tryReset();
-  return changes;
+  try {
+    const int changes = statement.exec();
+    statement.tryReset();
+    return changes;
+  } catch (...) {
+    statement.tryReset();
+    throw;
+  }
+}
+
+// Steps a query once; the statement is reset whatever happens.
+template <typename Read>
+auto first_row(SQLite::Statement& query, Read read) -> std::optional<decltype(read(query))> {
+  std::optional<decltype(read(query))> value;
+  try {
+    if (query.executeStep()) value = read(query);
+  } catch (...) {
+    query.tryReset();
+    throw;
+  }
+  query.tryReset();
+  return value;
 }
 
 std::optional<std::string> string_field(const sdk::Json& data, const char* key) {
@@ -78,10 +117,7 @@ class EventRejected : public std::runtime_error {
 };
 
 std::int64_t single_integer(SQLite::Statement& query) {
-  query.executeStep();
-  const std::int64_t value = query.getColumn(0).getInt64();
-  query.tryReset();
-  return value;
+  return first_row(query, [](SQLite::Statement& q) { return q.getColumn(0).getInt64(); }).value_or(0);
 }
 
 }  // namespace
@@ -160,18 +196,21 @@ INSERT INTO customer_knowledge(customer_id, content, category, importance, tags,
 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7))sql"),
         adjust_lifetime_value(db,
                               "UPDATE customers SET lifetime_value = lifetime_value + ?2 "
-                              "WHERE id = ?1"),
+                              "WHERE id = ?1 RETURNING lifetime_value"),
+        // One row per distinct payload: the same bad bytes again count an attempt.
         insert_dead_letter(db, R"sql(
 INSERT INTO dead_letters(received_at, subject, reason, raw, headers, event_type, idempotency_key,
-                         attempts, last_attempt_at)
-VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 1, ?1)
-ON CONFLICT(idempotency_key) DO UPDATE SET
+                         payload_hash, attempts, last_attempt_at)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 1, ?1)
+ON CONFLICT(payload_hash) DO UPDATE SET
   reason = excluded.reason, subject = excluded.subject, attempts = attempts + 1,
   last_attempt_at = excluded.last_attempt_at)sql"),
         update_dead_letter(db,
                            "UPDATE dead_letters SET reason = ?2, attempts = attempts + 1, "
                            "last_attempt_at = ?3 WHERE id = ?1"),
         delete_dead_letter(db, "DELETE FROM dead_letters WHERE id = ?1"),
+        // An event that applies supersedes what was dead-lettered under its key.
+        delete_dead_letters_of_key(db, "DELETE FROM dead_letters WHERE idempotency_key = ?1"),
         last_event_id(db, "SELECT COALESCE(MAX(id), 0) FROM customer_events"),
         last_knowledge_id(db, "SELECT COALESCE(MAX(id), 0) FROM customer_knowledge"),
         index_events(db,
@@ -194,15 +233,31 @@ ON CONFLICT(idempotency_key) DO UPDATE SET
   SQLite::Statement purchase_before, upsert_purchase;
   SQLite::Statement upsert_work_order, work_order_owner;
   SQLite::Statement add_knowledge, adjust_lifetime_value;
-  SQLite::Statement insert_dead_letter, update_dead_letter, delete_dead_letter;
+  SQLite::Statement insert_dead_letter, update_dead_letter, delete_dead_letter, delete_dead_letters_of_key;
   SQLite::Statement last_event_id, last_knowledge_id;
   SQLite::Statement index_events, index_knowledge, unindex_customer, index_customer;
+
+  // After a failure: no statement may stay mid-step into the next attempt.
+  void reset_all() {
+    for (SQLite::Statement* statement :
+         {&begin, &commit, &rollback, &savepoint, &release, &rollback_to, &key_applied, &record_key,
+          &customer_by_email, &ensure_customer, &update_customer, &append_timeline, &purchase_before,
+          &upsert_purchase, &upsert_work_order, &work_order_owner, &add_knowledge,
+          &adjust_lifetime_value, &insert_dead_letter, &update_dead_letter, &delete_dead_letter,
+          &delete_dead_letters_of_key, &last_event_id, &last_knowledge_id, &index_events,
+          &index_knowledge, &unindex_customer, &index_customer})
+      statement->tryReset();
+  }
 };
 
 StoreWriter::StoreWriter(const std::filesystem::path& db_path, WriterOptions options)
     : db_(open_store_for_writing(db_path)),
       statements_(std::make_unique<Statements>(*db_)),
-      options_(options) {}
+      options_(options) {
+  // An acknowledged event must survive power loss: its source (JetStream)
+  // drops it once acked, so the commit waits for the WAL to reach the disk.
+  if (options_.durable_commits) db_->exec("PRAGMA synchronous = FULL");
+}
 
 StoreWriter::~StoreWriter() = default;
 
@@ -219,12 +274,15 @@ std::vector<Outcome> StoreWriter::apply_batch(const std::vector<WriteItem>& item
     }
   } catch (const SQLite::Exception& error) {
     rollback_if_open();
-    throw TransientStoreError(std::string("store error, batch of ") +
-                              std::to_string(items.size()) + " rolled back: " + error.what());
+    const std::string what = "batch of " + std::to_string(items.size()) + " rolled back: " + error.what();
+    if (classify(error.getExtendedErrorCode()) == Fault::transient)
+      throw TransientStoreError("store error, " + what);
+    throw StoreError("database " + db_->getFilename() + " cannot be written (" + what + ")");
   }
 }
 
 void StoreWriter::rollback_if_open() {
+  statements_->reset_all();
   if (sqlite3_get_autocommit(db_->getHandle()) != 0) return;
   try {
     run(statements_->rollback);
@@ -241,6 +299,7 @@ std::vector<Outcome> StoreWriter::apply_in_transaction(const std::vector<WriteIt
   auto& s = *statements_;
   std::vector<Outcome> outcomes;
   outcomes.reserve(items.size());
+  std::vector<std::string> rejections;  // logged once committed, not at every attempt
   run(s.begin);
   const std::int64_t last_event_id = single_integer(s.last_event_id);
   const std::int64_t last_knowledge_id = single_integer(s.last_knowledge_id);
@@ -260,7 +319,7 @@ std::vector<Outcome> StoreWriter::apply_in_transaction(const std::vector<WriteIt
       if (isolate_events) run(s.release);
       continue;
     } catch (const SQLite::Exception& error) {
-      if (is_transient(error.getErrorCode())) throw;
+      if (classify(error.getExtendedErrorCode()) != Fault::event) throw;
       rejection = std::string("store rejected the event: ") + error.what();
     } catch (const EventRejected& error) {
       rejection = error.what();
@@ -269,11 +328,12 @@ std::vector<Outcome> StoreWriter::apply_in_transaction(const std::vector<WriteIt
       rollback_if_open();
       throw EventNeedsIsolation();
     }
+    s.reset_all();
     run(s.rollback_to);
     run(s.release);
     const sdk::Event& event = handled.event;
-    spdlog::warn("[Store] Dead letter from {} ({} {}): {}", event.subject, event.event_type,
-                 event.idempotency_key, rejection);
+    rejections.push_back(fmt::format("[Store] Dead letter from {} ({} {}): {}", event.subject,
+                                     event.event_type, event.idempotency_key, rejection));
     record_dead_letter(DeadLetter{rejection, event.raw, event.subject, event.headers,
                                   event.event_type, event.idempotency_key},
                        item);
@@ -281,6 +341,7 @@ std::vector<Outcome> StoreWriter::apply_in_transaction(const std::vector<WriteIt
   }
   index_batch(last_event_id, last_knowledge_id);
   run(s.commit);
+  for (const auto& line : rejections) spdlog::warn("{}", line);
   return outcomes;
 }
 
@@ -300,10 +361,23 @@ void StoreWriter::index_batch(std::int64_t last_event_id, std::int64_t last_know
   }
 }
 
+bool StoreWriter::key_applied(const std::string& idempotency_key) {
+  auto& s = *statements_;
+  s.key_applied.bind(1, idempotency_key);
+  return first_row(s.key_applied, [](SQLite::Statement&) { return true; }).has_value();
+}
+
 void StoreWriter::record_dead_letter(const DeadLetter& letter, const WriteItem& item) {
   auto& s = *statements_;
   const std::int64_t now = unix_now();
+  const std::string key = letter.idempotency_key.empty() ? payload_key(letter.raw) : letter.idempotency_key;
   if (item.replay_of) {
+    // A replayed letter whose event has been applied since is stale: drop it.
+    if (key_applied(key)) {
+      s.delete_dead_letter.bind(1, static_cast<int64_t>(*item.replay_of));
+      run(s.delete_dead_letter);
+      return;
+    }
     s.update_dead_letter.bind(1, static_cast<int64_t>(*item.replay_of));
     s.update_dead_letter.bind(2, letter.reason);
     s.update_dead_letter.bind(3, static_cast<int64_t>(now));
@@ -317,8 +391,8 @@ void StoreWriter::record_dead_letter(const DeadLetter& letter, const WriteItem& 
   insert.bind(4, letter.raw.data(), static_cast<int>(letter.raw.size()));
   insert.bind(5, headers_json(letter.headers));
   bind_optional(insert, 6, letter.event_type.empty() ? std::nullopt : std::optional(letter.event_type));
-  insert.bind(7, letter.idempotency_key.empty() ? "fnv128:" + fnv1a_128_hex(letter.raw)
-                                               : letter.idempotency_key);
+  insert.bind(7, key);
+  insert.bind(8, fnv1a_128_hex(letter.raw));
   run(insert);
 }
 
@@ -329,8 +403,9 @@ std::string StoreWriter::resolve_customer(const sdk::Event& event) {
       event.customer_email.empty() ? std::nullopt : std::optional(event.customer_email);
   if (customer_id.empty()) {
     s.customer_by_email.bind(1, event.customer_email);
-    if (s.customer_by_email.executeStep()) customer_id = s.customer_by_email.getColumn(0).getString();
-    s.customer_by_email.tryReset();
+    customer_id = first_row(s.customer_by_email, [](SQLite::Statement& q) {
+                    return q.getColumn(0).getString();
+                  }).value_or("");
     if (customer_id.empty()) {
       if (!options_.auto_create_customers) {
         throw EventRejected("no customer with email " + event.customer_email +
@@ -353,140 +428,150 @@ std::string StoreWriter::resolve_customer(const sdk::Event& event) {
 Outcome StoreWriter::apply_event(const HandledEvent& handled, const WriteItem& item) {
   auto& s = *statements_;
   const sdk::Event& event = handled.event;
-
-  s.key_applied.bind(1, event.idempotency_key);
-  const bool seen = s.key_applied.executeStep();
-  s.key_applied.tryReset();
-  if (seen) {
+  auto forget_dead_letters = [&] {
+    s.delete_dead_letters_of_key.bind(1, event.idempotency_key);
+    run(s.delete_dead_letters_of_key);
     if (item.replay_of) {
       s.delete_dead_letter.bind(1, static_cast<int64_t>(*item.replay_of));
       run(s.delete_dead_letter);
     }
+  };
+
+  if (key_applied(event.idempotency_key)) {
+    forget_dead_letters();
     return Outcome::duplicate;
   }
 
-  const std::string customer_id = resolve_customer(event);
-  const std::int64_t now = unix_now();
-
-  for (const sdk::Mutation& mutation : handled.mutations) {
-    std::visit(
-        [&](const auto& m) {
-          using M = std::decay_t<decltype(m)>;
-          if constexpr (std::is_same_v<M, sdk::UpdateCustomer>) {
-            auto& q = s.update_customer;
-            q.bind(1, customer_id);
-            bind_optional(q, 2, m.name);
-            bind_optional(q, 3, m.email);
-            bind_optional(q, 4, m.phone);
-            bind_optional(q, 5, m.company);
-            bind_optional(q, 6, m.status);
-            bind_json(q, 7, m.tags);
-            bind_json(q, 8, m.custom_fields);
-            q.bind(9, static_cast<int64_t>(now));
-            run(q);
-            if (m.name || m.email || m.company) changed_customers_.insert(customer_id);
-          } else if constexpr (std::is_same_v<M, sdk::AppendTimelineEvent>) {
-            auto& q = s.append_timeline;
-            q.bind(1, customer_id);
-            q.bind(2, m.event_type.empty() ? event.event_type : m.event_type);
-            q.bind(3, static_cast<int64_t>(m.event_date.value_or(event.timestamp)));
-            bind_optional(q, 4, m.title);
-            bind_optional(q, 5, m.description);
-            bind_optional(q, 6, m.amount);
-            bind_optional(q, 7, m.status);
-            q.bind(8, m.metadata.dump());
-            bind_optional(q, 9, m.agent_notes);
-            q.bind(10, event.source_service);
-            q.bindNoCopy(11, event.raw);
-            q.bind(12, static_cast<int64_t>(now));
-            run(q);
-          } else if constexpr (std::is_same_v<M, sdk::UpsertPurchase>) {
-            // The purchase's lifetime value moves with it: take back what a
-            // previous version of this purchase added, then add the new total.
-            auto& before = s.purchase_before;
-            before.bind(1, m.purchase_id);
-            if (before.executeStep()) {
-              const std::string owner = before.getColumn(0).getString();
-              const double previous_total = before.getColumn(1).getDouble();
-              before.tryReset();
-              if (owner != customer_id) {
-                throw EventRejected("purchase " + m.purchase_id + " belongs to customer " + owner +
-                                    ", not " + customer_id);
-              }
-              s.adjust_lifetime_value.bind(1, customer_id);
-              s.adjust_lifetime_value.bind(2, -previous_total);
-              run(s.adjust_lifetime_value);
-            } else {
-              before.tryReset();
-            }
-            auto& q = s.upsert_purchase;
-            q.bind(1, m.purchase_id);
-            q.bind(2, customer_id);
-            bind_optional(q, 3, m.product_name);
-            bind_optional(q, 4, m.product_sku);
-            q.bind(5, static_cast<int64_t>(m.quantity));
-            bind_optional(q, 6, m.price);
-            q.bind(7, m.total);
-            q.bind(8, static_cast<int64_t>(m.purchase_date.value_or(event.timestamp)));
-            bind_optional(q, 9, m.warranty_expires);
-            q.bind(10, m.metadata.dump());
-            q.bind(11, static_cast<int64_t>(now));
-            run(q);
-            s.adjust_lifetime_value.bind(1, customer_id);
-            s.adjust_lifetime_value.bind(2, m.total);
-            run(s.adjust_lifetime_value);
-          } else if constexpr (std::is_same_v<M, sdk::UpsertWorkOrder>) {
-            auto& q = s.upsert_work_order;
-            q.bind(1, m.work_order_id);
-            q.bind(2, customer_id);
-            bind_optional(q, 3, m.order_type);
-            bind_optional(q, 4, m.issue_description);
-            bind_optional(q, 5, m.resolution);
-            bind_optional(q, 6, m.status);
-            bind_optional(q, 7, m.priority);
-            bind_optional(q, 8, m.assigned_to);
-            q.bind(9, static_cast<int64_t>(m.created_date.value_or(event.timestamp)));
-            bind_optional(q, 10, m.completed_date);
-            bind_optional(q, 11, m.cost);
-            bind_json(q, 12, m.metadata);
-            q.bind(13, event.event_type);
-            if (run(q) == 0) {
-              s.work_order_owner.bind(1, m.work_order_id);
-              std::string owner;
-              if (s.work_order_owner.executeStep()) owner = s.work_order_owner.getColumn(0).getString();
-              s.work_order_owner.tryReset();
-              throw EventRejected("work order " + m.work_order_id + " belongs to customer " +
-                                  owner + ", not " + customer_id);
-            }
-          } else if constexpr (std::is_same_v<M, sdk::AddKnowledge>) {
-            auto& q = s.add_knowledge;
-            q.bind(1, customer_id);
-            q.bind(2, m.content);
-            q.bind(3, m.category);
-            q.bind(4, m.importance);
-            q.bind(5, m.tags.dump());
-            q.bind(6, m.source);
-            q.bind(7, static_cast<int64_t>(event.timestamp));
-            run(q);
-          } else if constexpr (std::is_same_v<M, sdk::AdjustLifetimeValue>) {
-            s.adjust_lifetime_value.bind(1, customer_id);
-            s.adjust_lifetime_value.bind(2, m.delta);
-            run(s.adjust_lifetime_value);
-          }
-        },
-        mutation);
-  }
+  const AppliedEvent applying{event, resolve_customer(event), unix_now()};
+  for (const sdk::Mutation& mutation : handled.mutations)
+    std::visit([&](const auto& m) { apply(m, applying); }, mutation);
 
   auto& record = s.record_key;
   record.bind(1, event.idempotency_key);
-  record.bind(2, customer_id);
-  record.bind(3, static_cast<int64_t>(now));
+  record.bind(2, applying.customer_id);
+  record.bind(3, static_cast<int64_t>(applying.now));
   run(record);
-  if (item.replay_of) {
-    s.delete_dead_letter.bind(1, static_cast<int64_t>(*item.replay_of));
-    run(s.delete_dead_letter);
-  }
+  forget_dead_letters();
   return Outcome::applied;
+}
+
+void StoreWriter::apply(const sdk::UpdateCustomer& m, const AppliedEvent& applying) {
+  auto& q = statements_->update_customer;
+  q.bind(1, applying.customer_id);
+  bind_optional(q, 2, m.name);
+  bind_optional(q, 3, m.email);
+  bind_optional(q, 4, m.phone);
+  bind_optional(q, 5, m.company);
+  bind_optional(q, 6, m.status);
+  bind_json(q, 7, m.tags);
+  bind_json(q, 8, m.custom_fields);
+  q.bind(9, static_cast<int64_t>(applying.now));
+  run(q);
+  if (m.name || m.email || m.company) changed_customers_.insert(applying.customer_id);
+}
+
+void StoreWriter::apply(const sdk::AppendTimelineEvent& m, const AppliedEvent& applying) {
+  const sdk::Event& event = applying.event;
+  auto& q = statements_->append_timeline;
+  q.bind(1, applying.customer_id);
+  q.bind(2, m.event_type.empty() ? event.event_type : m.event_type);
+  q.bind(3, static_cast<int64_t>(m.event_date.value_or(event.timestamp)));
+  bind_optional(q, 4, m.title);
+  bind_optional(q, 5, m.description);
+  bind_optional(q, 6, m.amount);
+  bind_optional(q, 7, m.status);
+  q.bind(8, m.metadata.dump());
+  bind_optional(q, 9, m.agent_notes);
+  q.bind(10, event.source_service);
+  q.bindNoCopy(11, event.raw);
+  q.bind(12, static_cast<int64_t>(applying.now));
+  run(q);
+}
+
+void StoreWriter::apply(const sdk::UpsertPurchase& m, const AppliedEvent& applying) {
+  auto& s = *statements_;
+  const std::string& customer_id = applying.customer_id;
+  // The purchase's lifetime value moves with it: take back what a previous
+  // version of this purchase added, then add the new total.
+  s.purchase_before.bind(1, m.purchase_id);
+  const auto before = first_row(s.purchase_before, [](SQLite::Statement& q) {
+    return std::pair(q.getColumn(0).getString(), q.getColumn(1).getDouble());
+  });
+  if (before) {
+    const auto& [owner, previous_total] = *before;
+    if (owner != customer_id) {
+      throw EventRejected("purchase " + m.purchase_id + " belongs to customer " + owner + ", not " +
+                          customer_id);
+    }
+    adjust_lifetime_value(customer_id, -previous_total);
+  }
+  auto& q = s.upsert_purchase;
+  q.bind(1, m.purchase_id);
+  q.bind(2, customer_id);
+  bind_optional(q, 3, m.product_name);
+  bind_optional(q, 4, m.product_sku);
+  q.bind(5, static_cast<int64_t>(m.quantity));
+  bind_optional(q, 6, m.price);
+  q.bind(7, m.total);
+  q.bind(8, static_cast<int64_t>(m.purchase_date.value_or(applying.event.timestamp)));
+  bind_optional(q, 9, m.warranty_expires);
+  q.bind(10, m.metadata.dump());
+  q.bind(11, static_cast<int64_t>(applying.now));
+  run(q);
+  adjust_lifetime_value(customer_id, m.total);
+}
+
+void StoreWriter::apply(const sdk::UpsertWorkOrder& m, const AppliedEvent& applying) {
+  auto& s = *statements_;
+  auto& q = s.upsert_work_order;
+  q.bind(1, m.work_order_id);
+  q.bind(2, applying.customer_id);
+  bind_optional(q, 3, m.order_type);
+  bind_optional(q, 4, m.issue_description);
+  bind_optional(q, 5, m.resolution);
+  bind_optional(q, 6, m.status);
+  bind_optional(q, 7, m.priority);
+  bind_optional(q, 8, m.assigned_to);
+  q.bind(9, static_cast<int64_t>(m.created_date.value_or(applying.event.timestamp)));
+  bind_optional(q, 10, m.completed_date);
+  bind_optional(q, 11, m.cost);
+  bind_json(q, 12, m.metadata);
+  q.bind(13, applying.event.event_type);
+  if (run(q) == 0) {
+    s.work_order_owner.bind(1, m.work_order_id);
+    const std::string owner =
+        first_row(s.work_order_owner, [](SQLite::Statement& w) { return w.getColumn(0).getString(); })
+            .value_or("");
+    throw EventRejected("work order " + m.work_order_id + " belongs to customer " + owner + ", not " +
+                        applying.customer_id);
+  }
+}
+
+void StoreWriter::apply(const sdk::AddKnowledge& m, const AppliedEvent& applying) {
+  auto& q = statements_->add_knowledge;
+  q.bind(1, applying.customer_id);
+  q.bind(2, m.content);
+  q.bind(3, m.category);
+  q.bind(4, m.importance);
+  q.bind(5, m.tags.dump());
+  q.bind(6, m.source);
+  q.bind(7, static_cast<int64_t>(applying.event.timestamp));
+  run(q);
+}
+
+void StoreWriter::apply(const sdk::AdjustLifetimeValue& m, const AppliedEvent& applying) {
+  adjust_lifetime_value(applying.customer_id, m.delta);
+}
+
+void StoreWriter::adjust_lifetime_value(const std::string& customer_id, double delta) {
+  auto& q = statements_->adjust_lifetime_value;
+  q.bind(1, customer_id);
+  q.bind(2, delta);
+  const auto value = first_row(q, [](SQLite::Statement& r) { return r.getColumn(0).getDouble(); });
+  if (value && !std::isfinite(*value)) {
+    throw EventRejected("lifetime_value of customer " + customer_id + " would overflow (adding " +
+                        fmt::format("{}", delta) + ")");
+  }
 }
 
 const char* to_string(Outcome outcome) {

@@ -20,6 +20,9 @@ namespace customeriq {
 
 struct WriterOptions {
   bool auto_create_customers = true;  // NATS_AUTO_CREATE_CUSTOMER
+  // synchronous=FULL: a commit survives power loss, not only a crash of the
+  // process. For sources that drop an event once it is acknowledged.
+  bool durable_commits = false;
 };
 
 class StoreWriter {
@@ -32,8 +35,10 @@ class StoreWriter {
   // Applies items in one transaction and returns each item's outcome, in
   // order. An item the store rejects (a constraint, an unknown customer
   // email with auto-create off) is dead-lettered inside the same
-  // transaction; the others still apply. Throws TransientStoreError after
-  // rolling everything back. Calls no ack functions.
+  // transaction; the others still apply. After rolling everything back,
+  // throws TransientStoreError for what may pass (busy, locked, disk full,
+  // I/O) and StoreError for a database that cannot be written (read-only,
+  // corrupt). Calls no ack functions.
   std::vector<Outcome> apply_batch(const std::vector<WriteItem>& items);
 
   SQLite::Database& database();
@@ -53,6 +58,23 @@ class StoreWriter {
   Outcome apply_event(const HandledEvent& handled, const WriteItem& item);
   void record_dead_letter(const DeadLetter& letter, const WriteItem& item);
   std::string resolve_customer(const sdk::Event& event);
+  bool key_applied(const std::string& idempotency_key);
+
+  // The event being applied, its resolved customer and the write time.
+  struct AppliedEvent {
+    const sdk::Event& event;
+    std::string customer_id;
+    std::int64_t now;
+  };
+  // One apply per mutation type.
+  void apply(const sdk::UpdateCustomer& m, const AppliedEvent& applying);
+  void apply(const sdk::AppendTimelineEvent& m, const AppliedEvent& applying);
+  void apply(const sdk::UpsertPurchase& m, const AppliedEvent& applying);
+  void apply(const sdk::UpsertWorkOrder& m, const AppliedEvent& applying);
+  void apply(const sdk::AddKnowledge& m, const AppliedEvent& applying);
+  void apply(const sdk::AdjustLifetimeValue& m, const AppliedEvent& applying);
+  // Throws EventRejected when the sum would no longer be a finite number.
+  void adjust_lifetime_value(const std::string& customer_id, double delta);
 };
 
 }  // namespace customeriq

@@ -29,12 +29,27 @@ void WriterThread::flush() {
   drained_.wait(lock, [&] { return settled_ >= target; });
 }
 
+void WriterThread::begin_shutdown() {
+  {
+    std::lock_guard lock(mutex_);
+    shutting_down_ = true;
+  }
+  shutdown_.notify_all();
+}
+
+std::optional<std::string> WriterThread::fatal_error() const {
+  std::lock_guard lock(mutex_);
+  return fatal_error_;
+}
+
 void WriterThread::stop() {
   {
     std::lock_guard lock(mutex_);
     if (stopping_ && !thread_.joinable()) return;
     stopping_ = true;
+    shutting_down_ = true;
   }
+  shutdown_.notify_all();
   not_empty_.notify_all();
   not_full_.notify_all();
   if (thread_.joinable()) thread_.join();
@@ -76,26 +91,45 @@ void WriterThread::run() {
   }
 }
 
-void WriterThread::commit(std::vector<WriteItem>& batch) {
-  std::vector<Outcome> outcomes;
+std::vector<Outcome> WriterThread::apply_with_retries(const std::vector<WriteItem>& batch) {
+  if (fatal_error()) return std::vector<Outcome>(batch.size(), Outcome::retry_later);
   for (int attempt = 1;; ++attempt) {
     try {
-      outcomes = store_.apply_batch(batch);
-      break;
+      return store_.apply_batch(batch);
     } catch (const TransientStoreError& error) {
-      if (attempt >= options_.transient_retries) {
-        spdlog::error("[Writer] {}; giving up after {} attempts, {} events left for redelivery",
-                      error.what(), attempt, batch.size());
-        outcomes.assign(batch.size(), Outcome::retry_later);
-        break;
+      bool shutting_down;
+      {
+        std::lock_guard lock(mutex_);
+        shutting_down = shutting_down_;
       }
-      // Capped at 6.4 s: core NATS retries (practically) forever.
+      if (attempt >= options_.transient_retries || shutting_down) {
+        spdlog::error("[Writer] {}; giving up after {} attempt{}{}: {} events not committed (a source "
+                      "that redelivers, JetStream, brings them again)",
+                      error.what(), attempt, attempt == 1 ? "" : "s", shutting_down ? " (shutting down)" : "",
+                      batch.size());
+        return std::vector<Outcome>(batch.size(), Outcome::retry_later);
+      }
       const auto backoff = std::chrono::milliseconds(100) * (1 << std::min(attempt - 1, 6));
       spdlog::warn("[Writer] {}; retrying in {} ms (attempt {}/{})", error.what(), backoff.count(),
                    attempt, options_.transient_retries);
-      std::this_thread::sleep_for(backoff);
+      std::unique_lock lock(mutex_);
+      shutdown_.wait_for(lock, backoff, [&] { return shutting_down_; });
+    } catch (const StoreError& error) {
+      {
+        std::lock_guard lock(mutex_);
+        fatal_error_ = error.what();
+      }
+      spdlog::error("[Writer] {}; no more events are written: fix the database and restart. {} events of "
+                    "this batch and every later one are not committed",
+                    error.what(), batch.size());
+      if (fatal_handler_) fatal_handler_(error.what());
+      return std::vector<Outcome>(batch.size(), Outcome::retry_later);
     }
   }
+}
+
+void WriterThread::commit(std::vector<WriteItem>& batch) {
+  const std::vector<Outcome> outcomes = apply_with_retries(batch);
   counters_.batches.fetch_add(1, std::memory_order_relaxed);
   for (std::size_t i = 0; i < batch.size(); ++i) {
     const Outcome outcome = outcomes[i];

@@ -9,6 +9,8 @@
 #include <deque>
 #include <functional>
 #include <mutex>
+#include <optional>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -29,7 +31,11 @@ struct WriterThreadOptions {
   std::size_t batch_max_events = 1000;
   std::chrono::milliseconds batch_max_delay{0};
   std::size_t queue_capacity = 2000;
-  int transient_retries = 5;  // attempts at a batch before its items get retry_later
+  // Attempts at a batch that fails with a transient store error (busy,
+  // locked, disk full) before its items get retry_later; the waits between
+  // them double from 100 ms up to 6.4 s. Once shutdown has begun, a failed
+  // batch is not retried.
+  int transient_retries = 5;
 };
 
 class WriterThread {
@@ -53,6 +59,17 @@ class WriterThread {
   // Commits what is queued and stops the thread. submit() after stop() is an error.
   void stop();
 
+  // From now on a batch that fails is not retried: its items get
+  // retry_later at once, so a shutdown completes whatever the store does.
+  void begin_shutdown();
+
+  // Set when the database cannot be written (StoreError): the message. From
+  // then on every item gets retry_later without touching the store.
+  std::optional<std::string> fatal_error() const;
+
+  // Called once, on the writer thread, when fatal_error() becomes set.
+  void set_fatal_handler(std::function<void(const std::string&)> handler) { fatal_handler_ = std::move(handler); }
+
   void set_commit_observer(CommitObserver observer) { observer_ = std::move(observer); }
   const WriterCounters& counters() const { return counters_; }
   std::size_t queued() const;
@@ -60,11 +77,13 @@ class WriterThread {
  private:
   void run();
   void commit(std::vector<WriteItem>& batch);
+  std::vector<Outcome> apply_with_retries(const std::vector<WriteItem>& batch);
 
   const Pipeline& pipeline_;
   StoreWriter& store_;
   WriterThreadOptions options_;
   CommitObserver observer_;
+  std::function<void(const std::string&)> fatal_handler_;
   WriterCounters counters_;
 
   mutable std::mutex mutex_;
@@ -73,6 +92,9 @@ class WriterThread {
   std::uint64_t submitted_ = 0, settled_ = 0;
   std::uint64_t flush_target_ = 0;  // a flush() waits until settled_ reaches it
   bool stopping_ = false;
+  bool shutting_down_ = false;           // begin_shutdown() or stop(): no more retries
+  std::condition_variable shutdown_;     // wakes a retry backoff
+  std::optional<std::string> fatal_error_;
   std::thread thread_;
 };
 

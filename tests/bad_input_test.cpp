@@ -4,6 +4,7 @@
 
 #include <SQLiteCpp/Database.h>
 #include <SQLiteCpp/Statement.h>
+#include <nlohmann/json.hpp>
 
 #include "support/test_support.hpp"
 
@@ -136,4 +137,96 @@ TEST_CASE("the default size limit is 1 MiB", "[bad-input]") {
   CHECK(result.exit_code == 0);
   CHECK_THAT(result.out, Catch::Contains("1 dead-lettered"));
   CHECK_THAT(result.err, Catch::Contains("over the limit of 1048576"));
+}
+
+TEST_CASE("a number too large for a double dead-letters its event only, and ingest goes on", "[bad-input]") {
+  TempDir dir;
+  const std::string events =
+      R"({"event_id":"a","customer_id":"c","event_type":"note","data":{"content":"x"}})" "\n"
+      R"({"customer_id":"c","event_type":"purchase","data":{"purchase_id":"o","total":1e400}})" "\n"
+      R"({"event_id":"b","customer_id":"c","event_type":"note","data":{"content":"y"}})" "\n";
+  auto result = run_customeriq({"--db", (dir / "o.db").string(), "ingest", "-"}, {.stdin_text = events});
+  INFO(result.err);
+  CHECK(result.exit_code == 0);
+  CHECK_THAT(result.out, Catch::Contains("ingested 3 events: 2 applied, 0 duplicates, 1 dead-lettered"));
+  CHECK_THAT(result.err, Catch::Contains("Dead letter from file:stdin:2: not valid JSON: "
+                                         "[json.exception.out_of_range.406] number overflow parsing '1e400'"));
+}
+
+TEST_CASE("200000 nested arrays are dead-lettered, not a stack overflow", "[bad-input]") {
+  const std::size_t n = 200000;
+  const std::string bad =
+      R"({"customer_id":"c","event_type":"x","data":{"a":)" + std::string(n, '[') + std::string(n, ']') + "}}";
+  TempDir dir;
+  write_file(dir / "events.jsonl", bad + "\n" + kGoodEvent + "\n");
+  auto result = run_customeriq({"--db", (dir / "db.sqlite").string(), "ingest", (dir / "events.jsonl").string()});
+  INFO(result.err);
+  CHECK(result.exit_code == 0);
+  CHECK_THAT(result.out, Catch::Contains("2 events: 1 applied, 0 duplicates, 1 dead-lettered"));
+  CHECK_THAT(result.err, Catch::Contains("JSON nests more than 64 arrays/objects deep"));
+}
+
+TEST_CASE("ids with surrounding spaces or control characters, a NUL after the JSON, bad timestamps",
+          "[bad-input]") {
+  const std::vector<std::pair<std::string, std::string>> cases{
+      {R"({"customer_id":"c1 ","event_type":"contact"})", "customer_id must not begin or end with whitespace, got \"c1 \""},
+      {R"({"customer_id":"c\u0000d","event_type":"contact"})",
+       "customer_id must not contain control characters, got \"c\\u0000d\""},
+      {std::string(R"({"customer_id":"c1","event_type":"contact"})") + '\0' + "junk", "payload holds a NUL byte at offset 43"},
+      {R"({"customer_id":"c1","event_type":"contact","timestamp":9.3e21})",
+       "timestamp must be unix seconds (or milliseconds) or an ISO-8601 time like 2024-12-14T00:00:00Z, between "
+       "1970 and 9999, got 9.3e+21"},
+      {R"({"customer_id":"c1","event_type":"contact","timestamp":"2024-13-45T99:99:99Z"})",
+       "timestamp must be unix seconds (or milliseconds) or an ISO-8601 time like 2024-12-14T00:00:00Z, between "
+       "1970 and 9999, got \"2024-13-45T99:99:99Z\""},
+  };
+  for (const auto& [bad, reason] : cases) {
+    INFO(bad);
+    check_kept(ingest_bad_line(bad), bad, reason);
+  }
+}
+
+TEST_CASE("two different bad payloads with one event_id keep a dead letter each", "[bad-input]") {
+  TempDir dir;
+  write_file(dir / "events.jsonl",
+             R"({"event_id":"dup","customer_id":"c1","event_type":"purchase","data":{"total":"abc","purchase_id":"o"}})" "\n"
+             R"({"event_id":"dup","customer_id":"c1","event_type":"purchase","data":{"total":1}})" "\n");
+  auto result = run_customeriq({"--db", (dir / "db.sqlite").string(), "ingest", (dir / "events.jsonl").string()});
+  CHECK_THAT(result.out, Catch::Contains("2 dead-lettered"));
+  SQLite::Database db((dir / "db.sqlite").string(), SQLite::OPEN_READONLY);
+  CHECK(rows_as_text(db, "SELECT reason FROM dead_letters ORDER BY id") ==
+        "invalid purchase event (plugin purchase): data.total must be a number, got string \"abc\"\n"
+        "invalid purchase event (plugin purchase): data.purchase_id is required");
+}
+
+TEST_CASE("dead-letters prints valid JSON for a payload that is not UTF-8", "[bad-input]") {
+  TempDir dir;
+  const std::string bad = "{\"customer_id\":\"c\xff\",\"event_type\":\"note\"}";
+  write_file(dir / "events.jsonl", bad + "\n");
+  run_customeriq({"--db", (dir / "db.sqlite").string(), "ingest", (dir / "events.jsonl").string()});
+  auto listed = run_customeriq({"--db", (dir / "db.sqlite").string(), "dead-letters"});
+  INFO(listed.err);
+  REQUIRE(listed.exit_code == 0);
+  const auto row = nlohmann::json::parse(listed.out);
+  CHECK(row["raw_base64"] == "eyJjdXN0b21lcl9pZCI6ImP/IiwiZXZlbnRfdHlwZSI6Im5vdGUifQ==");
+  CHECK_FALSE(row.contains("raw"));
+  CHECK_THAT(row["reason"].get<std::string>(), Catch::StartsWith("not valid JSON: "));
+}
+
+TEST_CASE("search --fts with a column filter searches the kinds that have that column", "[bad-input]") {
+  TempDir dir;
+  auto ingested = run_customeriq({"--db", (dir / "db.sqlite").string(), "ingest",
+                                  (source_dir() / "examples/events/seed.jsonl").string()});
+  REQUIRE(ingested.exit_code == 0);
+  auto by_title = run_customeriq({"--db", (dir / "db.sqlite").string(), "search", "--fts", "title:product"});
+  INFO(by_title.err);
+  REQUIRE(by_title.exit_code == 0);
+  const auto hits = nlohmann::json::parse(by_title.out);
+  REQUIRE(hits.size() == 1);
+  CHECK(hits[0]["title"] == "Product not working");
+  auto unknown = run_customeriq({"--db", (dir / "db.sqlite").string(), "search", "--fts",
+                                 "nosuchcolumn:x " + std::string(5000, 'q')});
+  CHECK(unknown.exit_code == 2);
+  CHECK_THAT(unknown.err, Catch::Contains("no such column"));
+  CHECK(unknown.err.size() < 400);  // the query is not echoed whole
 }

@@ -254,7 +254,7 @@ TEST_CASE("purchase: invalid fields are rejected with the field named", "[plugin
   CHECK_THROWS_MATCHES(invalid({{"purchase_id", ""}, {"total", 1}}), sdk::InvalidEvent,
                        Catch::Message("data.purchase_id is required"));
   CHECK_THROWS_MATCHES(invalid({{"purchase_id", "o"}, {"total", 1}, {"quantity", 0}}),
-                       sdk::InvalidEvent, Catch::Message("data.quantity must be at least 1, got 0"));
+                       sdk::InvalidEvent, Catch::Message("data.quantity must be from 1 to 1000000000, got 0"));
   CHECK_THROWS_MATCHES(invalid({{"purchase_id", "o"}, {"total", 1}, {"quantity", 1.5}}),
                        sdk::InvalidEvent, Catch::Message("data.quantity must be an integer, got number 1.5"));
   CHECK_THROWS_MATCHES(invalid({{"purchase_id", "o"}, {"total", 1}, {"product_name", 7}}),
@@ -264,6 +264,44 @@ TEST_CASE("purchase: invalid fields are rejected with the field named", "[plugin
                        Catch::Message("data.warranty_expires must be an integer, got string \"2025\""));
   CHECK_THROWS_MATCHES(invalid({{"purchase_id", "o"}, {"total", 1}, {"status", 1}}),
                        sdk::InvalidEvent, Catch::Message("data.status must be a string, got number 1"));
+}
+
+TEST_CASE("purchase: numbers out of range are named with their real value", "[plugins]") {
+  Handler purchase("purchase");
+  auto invalid = [&](const char* data) { return purchase.handle(make_event("purchase", Json::parse(data))); };
+  // Read as signed, 18446744073709551615 used to be reported as "got -1".
+  CHECK_THROWS_MATCHES(invalid(R"({"purchase_id":"o","total":1,"quantity":18446744073709551615})"),
+                       sdk::InvalidEvent,
+                       Catch::Message("data.quantity must be an integer from -9223372036854775808 to "
+                                      "9223372036854775807, got number 18446744073709551615"));
+  CHECK_THROWS_MATCHES(invalid(R"({"purchase_id":"o","total":1,"quantity":1e300})"), sdk::InvalidEvent,
+                       Catch::Message("data.quantity must be an integer from -9223372036854775808 to "
+                                      "9223372036854775807, got number 1e+300"));
+  CHECK_THROWS_MATCHES(invalid(R"({"purchase_id":"o","total":1,"quantity":2000000000})"), sdk::InvalidEvent,
+                       Catch::Message("data.quantity must be from 1 to 1000000000, got 2000000000"));
+  // Sums of money must stay finite: two totals of 1e308 made lifetime_value inf.
+  CHECK_THROWS_MATCHES(invalid(R"({"purchase_id":"o","total":1e308})"), sdk::InvalidEvent,
+                       Catch::Message("data.total must be between -1000000000000 and 1000000000000, got 1e+308"));
+  CHECK_THROWS_MATCHES(invalid(R"({"purchase_id":"o","price":1e9,"quantity":100000})"), sdk::InvalidEvent,
+                       Catch::Message("data.price x data.quantity is over 1000000000000; send data.total"));
+  CHECK(mutation<sdk::UpsertPurchase>(purchase.handle(make_event("purchase", Json::parse(
+                                          R"({"purchase_id":"o","total":1000000000000,"quantity":1000000000})"))),
+                                      0)
+            .total == 1e12);
+}
+
+TEST_CASE("a wrong value is quoted short in the reason, not whole", "[plugins]") {
+  Handler purchase("purchase");
+  Json data = {{"purchase_id", "o"}, {"total", std::string(100000, 'x')}};
+  try {
+    purchase.handle(make_event("purchase", data));
+    FAIL("no exception");
+  } catch (const sdk::InvalidEvent& error) {
+    const std::string what = error.what();
+    CHECK_THAT(what, Catch::StartsWith("data.total must be a number, got string \"xxxx"));
+    CHECK_THAT(what, Catch::EndsWith("…"));
+    CHECK(what.size() < 200);
+  }
 }
 
 TEST_CASE("purchase: one handler serves several threads at once", "[plugins]") {

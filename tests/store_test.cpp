@@ -21,7 +21,7 @@ sdk::Event decode(const std::string& json) {
   RawMessage message;
   message.bytes = json;
   message.subject = "test";
-  auto decoded = decode_event(std::move(message), 1 << 20);
+  auto decoded = decode_event(std::move(message), DecodeLimits{});
   if (auto* letter = std::get_if<DeadLetter>(&decoded)) FAIL("not an event: " << letter->reason);
   return std::get<sdk::Event>(decoded);
 }

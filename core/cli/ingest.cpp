@@ -53,6 +53,8 @@ int run_ingest(Args& args, const GlobalOptions& global) {
   std::string line;
   std::uint64_t line_number = 0, events = 0;
   while (std::getline(*in, line)) {
+    // The database cannot be written: reading on would only count losses.
+    if ((line_number & 0xFF) == 0 && writer.fatal_error()) break;
     ++line_number;
     if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
     if (!line.empty() && line.back() == '\r') line.pop_back();
@@ -78,6 +80,11 @@ int run_ingest(Args& args, const GlobalOptions& global) {
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   print_summary("ingested", events, writer.counters(), seconds);
+  if (auto fatal = writer.fatal_error()) {
+    std::cerr << "customeriq: stopped at line " << line_number << ": " << *fatal
+              << "; after fixing it, run the same ingest again: applied events are skipped\n";
+    return 3;
+  }
   if (writer.counters().failed) {
     std::cerr << "customeriq: " << writer.counters().failed
               << " events were not committed (see the errors above); run the same ingest again: "
@@ -97,7 +104,7 @@ int run_dead_letters(Args& args, const GlobalOptions& global) {
   if (!replay) {
     StoreReader reader(settings.database);
     for (const auto& row : reader.dead_letters(static_cast<std::size_t>(limit), id))
-      std::cout << row.dump() << "\n";
+      std::cout << row.dump(-1, ' ', false, Json::error_handler_t::replace) << "\n";
     return 0;
   }
 

@@ -6,7 +6,6 @@
 
 #include <cstring>
 #include <iostream>
-#include <limits>
 #include <memory>
 #include <thread>
 
@@ -18,6 +17,8 @@
 
 namespace customeriq::cli {
 namespace {
+
+constexpr int kExitStoreError = 3;  // the database cannot be written
 
 // SIGINT and SIGTERM are blocked in every thread (the mask is set before
 // any thread starts and threads inherit it); this one thread takes them
@@ -97,12 +98,17 @@ int run_serve(Args& args, const GlobalOptions& global) {
     std::cerr << "customeriq: " << error.what() << "\n";
     return 2;
   }
-  StoreWriter store(settings.database, WriterOptions{settings.auto_create_customers});
+  // JetStream forgets an event once it is acked: its commit must survive power loss.
+  StoreWriter store(settings.database,
+                    WriterOptions{settings.auto_create_customers, /*durable_commits=*/config.jetstream});
   WriterThreadOptions options = writer_options(pipeline->config());
-  // Core NATS does not redeliver: an event the store could not take yet is
-  // retried until it can (the subscription's pending buffer absorbs the wait).
-  if (!config.jetstream) options.transient_retries = std::numeric_limits<int>::max();
+  // Core NATS does not redeliver: a batch the store cannot take yet (busy,
+  // disk full) is retried for about five minutes (50 attempts, 6.4 s apart
+  // at most) before it is counted as not committed. JetStream naks it after
+  // the default few attempts and redelivers it later.
+  if (!config.jetstream) options.transient_retries = 50;
   WriterThread writer(*pipeline, store, options);
+  writer.set_fatal_handler([stop](const std::string&) { stop->request(kExitStoreError); });
   spdlog::info("[NATS] Mode: {}; database {}",
                config.jetstream ? "JetStream (durable consumer " + config.durable + " on stream " +
                                       config.stream + ", ack after commit)"
@@ -127,11 +133,18 @@ int run_serve(Args& args, const GlobalOptions& global) {
   }
 
   // Stop taking messages, commit everything taken, acknowledge it, close.
+  // No batch is retried from here on: the first signal always ends the
+  // process; what cannot commit now is nak'ed (JetStream) or counted.
+  writer.begin_shutdown();
   if (source) source->stop_taking();
   writer.flush();
   if (source) source->close();
   writer.stop();
   log_summary(config, source ? source->stats() : NatsStats{}, writer.counters());
+  if (auto fatal = writer.fatal_error()) {
+    spdlog::error("[NATS] Stopped because the database cannot be written: {}", *fatal);
+    return kExitStoreError;
+  }
   if (!config.jetstream && writer.counters().failed) exit_code = std::max(exit_code, 1);
   return std::max(exit_code, stop->exit_code());
 }

@@ -32,8 +32,8 @@ class GenericHandler final : public sdk::EventHandler {
     timeline.title = first_string(data, {"title", "subject", "summary"}).value_or(event.event_type);
     if (auto text = first_string(data, {"description", "message"}))
       timeline.description = context.summarize(*text);
-    timeline.amount = sdk::optional_number(data, "amount");
-    if (!timeline.amount) timeline.amount = sdk::optional_number(data, "total");
+    timeline.amount = sdk::optional_amount(data, "amount");
+    if (!timeline.amount) timeline.amount = sdk::optional_amount(data, "total");
     timeline.status = sdk::optional_string(data, "status");
     if (keep_data_as_metadata_) timeline.metadata = data;
 

@@ -17,6 +17,8 @@ class PurchaseHandler final : public sdk::EventHandler {
   explicit PurchaseHandler(const sdk::Json& config)
       : require_purchase_id_(config.value("require_purchase_id", true)) {}
 
+  static constexpr std::int64_t kMaxQuantity = 1'000'000'000;
+
   std::vector<sdk::Mutation> handle(const sdk::Event& event,
                                     const sdk::HandlerContext& /*context*/) const override {
     const sdk::Json& data = event.data;
@@ -26,14 +28,17 @@ class PurchaseHandler final : public sdk::EventHandler {
     purchase.product_name = sdk::optional_string(data, "product_name");
     purchase.product_sku = sdk::optional_string(data, "product_sku");
     purchase.quantity = sdk::optional_integer(data, "quantity").value_or(1);
-    if (purchase.quantity < 1)
-      throw sdk::InvalidEvent("data.quantity must be at least 1, got " +
-                              std::to_string(purchase.quantity));
-    purchase.price = sdk::optional_number(data, "price");
-    auto total = sdk::optional_number(data, "total");
-    if (!total && purchase.price) total = *purchase.price * static_cast<double>(purchase.quantity);
+    if (purchase.quantity < 1 || purchase.quantity > kMaxQuantity)
+      throw sdk::InvalidEvent("data.quantity must be from 1 to " + std::to_string(kMaxQuantity) +
+                              ", got " + std::to_string(purchase.quantity));
+    purchase.price = sdk::optional_amount(data, "price");
+    auto total = sdk::optional_amount(data, "total");
+    if (!total && purchase.price) {
+      total = *purchase.price * static_cast<double>(purchase.quantity);
+      if (!(std::fabs(*total) <= sdk::kMaxAmount))
+        throw sdk::InvalidEvent("data.price x data.quantity is over 1000000000000; send data.total");
+    }
     if (!total) throw sdk::InvalidEvent("data.total is required");
-    if (!std::isfinite(*total)) throw sdk::InvalidEvent("data.total must be a finite number");
     purchase.total = *total;
     purchase.warranty_expires = sdk::optional_integer(data, "warranty_expires");
     purchase.metadata = event.metadata;

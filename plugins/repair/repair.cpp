@@ -35,7 +35,7 @@ class WorkOrderHandler final : public sdk::EventHandler {
     order.created_date = sdk::optional_integer(data, "created_date");
     const auto product_id = sdk::optional_string(data, "product_id");
     const auto resolution = sdk::optional_string(data, "resolution");
-    const auto cost = sdk::optional_number(data, "cost");
+    const auto cost = sdk::optional_amount(data, "cost");
     const auto completed_date = sdk::optional_integer(data, "completed_date");
 
     sdk::Json metadata = event.metadata;

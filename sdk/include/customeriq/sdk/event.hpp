@@ -2,6 +2,7 @@
 // helpers for reading its fields with errors that name the field.
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 #include <optional>
 #include <stdexcept>
@@ -48,10 +49,20 @@ namespace detail {
 inline std::string path(std::string_view where, std::string_view key) {
   return std::string(where) + "." + std::string(key);
 }
+// The JSON text of a value for a message, cut to about 80 bytes on a code
+// point boundary: a reason quotes the bad value without echoing all of it.
+inline std::string shown(const Json& value) {
+  std::string text = value.dump();
+  if (text.size() <= 80) return text;
+  std::size_t cut = 80;
+  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
+  text.resize(cut);
+  return text + "…";
+}
 [[noreturn]] inline void wrong_type(std::string_view where, std::string_view key, const char* expected,
                                     const Json& got) {
   throw InvalidEvent(path(where, key) + " must be " + expected + ", got " + got.type_name() + " " +
-                     got.dump());
+                     shown(got));
 }
 inline const Json* find(const Json& object, std::string_view key) {
   auto it = object.find(key);
@@ -99,16 +110,49 @@ inline double required_number(const Json& object, std::string_view key,
   return *value;
 }
 
-// An integral number at object[key] (2.0 is accepted, 2.5 is not).
+// Money is bounded so that sums of it (a customer's lifetime value) stay
+// finite and exact to the cent: |amount| <= 1e12.
+inline constexpr double kMaxAmount = 1e12;
+
+// A sum of money at object[key]: a number with |value| <= kMaxAmount.
+inline std::optional<double> optional_amount(const Json& object, std::string_view key,
+                                             std::string_view where = "data") {
+  auto value = optional_number(object, key, where);
+  if (value && !(std::fabs(*value) <= kMaxAmount)) {
+    throw InvalidEvent(detail::path(where, key) + " must be between -1000000000000 and 1000000000000, got " +
+                       detail::shown(*detail::find(object, key)));
+  }
+  return value;
+}
+
+inline double required_amount(const Json& object, std::string_view key,
+                              std::string_view where = "data") {
+  auto value = optional_amount(object, key, where);
+  if (!value) throw InvalidEvent(detail::path(where, key) + " is required");
+  return *value;
+}
+
+// An integral number at object[key] that fits in 64 bits (2.0 is accepted,
+// 2.5 and 18446744073709551615 are not).
 inline std::optional<std::int64_t> optional_integer(const Json& object, std::string_view key,
                                                     std::string_view where = "data") {
   const Json* value = detail::find(object, key);
   if (!value) return std::nullopt;
+  const char* out_of_range = "an integer from -9223372036854775808 to 9223372036854775807";
+  if (value->is_number_unsigned()) {
+    if (value->get<std::uint64_t>() <= static_cast<std::uint64_t>(INT64_MAX))
+      return static_cast<std::int64_t>(value->get<std::uint64_t>());
+    detail::wrong_type(where, key, out_of_range, *value);
+  }
   if (value->is_number_integer()) return value->get<std::int64_t>();
   if (value->is_number_float()) {
-    double number = value->get<double>();
-    if (number == static_cast<double>(static_cast<std::int64_t>(number)))
-      return static_cast<std::int64_t>(number);
+    const double number = value->get<double>();
+    if (number == std::floor(number)) {
+      // Range first: casting a double outside int64 is undefined.
+      if (number >= -9223372036854775808.0 && number < 9223372036854775808.0)
+        return static_cast<std::int64_t>(number);
+      detail::wrong_type(where, key, out_of_range, *value);
+    }
   }
   detail::wrong_type(where, key, "an integer", *value);
 }
