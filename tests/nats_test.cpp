@@ -600,3 +600,145 @@ TEST_CASE("user/password auth: right credentials work and wrong ones exit 1 with
   REQUIRE(eventually([&] { return purchases(database) == 1; }, 20s));
   right.stop();
 }
+
+namespace {
+
+// A password (or token) that must never be shown: not in an error, not in a log.
+void check_hidden(const ProcessResult& result, std::initializer_list<const char*> secrets) {
+  for (const char* secret : secrets) {
+    INFO("secret " << secret << "\nstdout: " << result.out << "\nstderr: " << result.err);
+    CHECK(result.out.find(secret) == std::string::npos);
+    CHECK(result.err.find(secret) == std::string::npos);
+  }
+}
+
+ProcessResult serve_once(const TempDir& dir, Env env) {
+  env.emplace("NATS_ENABLED", "true");
+  env.emplace("CUSTOMERIQ_DB", (dir / "db.sqlite").string());
+  return run_process(CUSTOMERIQ_BINARY, {"serve"}, customeriq_env(dir, std::move(env)));
+}
+
+}  // namespace
+
+TEST_CASE("a password or token in NATS_SERVERS is never shown in a config error", "[nats][secrets]") {
+  TempDir dir;
+  const auto refused = [&](const std::string& servers, const std::string& why,
+                           std::initializer_list<const char*> secrets = {"S3cretPW42"}) {
+    auto result = serve_once(dir, {{"NATS_SERVERS", servers}});
+    INFO(servers << " -> " << result.err);
+    CHECK(result.exit_code == 2);
+    CHECK_THAT(result.err, Catch::StartsWith("customeriq: NATS_SERVERS") && Catch::Contains(why));
+    check_hidden(result, secrets);
+  };
+  refused("nats://alice:S3cretPW42@127.0.0.1:99999", "'nats://alice:***@127.0.0.1:99999' with a bad port");
+  refused("http://alice:S3cretPW42@127.0.0.1:4222", "'http://alice:***@127.0.0.1:4222' with an unknown scheme");
+  refused("nats://S3cretPW42@127.0.0.1:99999", "'nats://***@127.0.0.1:99999' with a bad port");
+  refused("nats://alice:S3cretPW42@127.0.0.1:4222,", "no empty entry");
+  refused("nats://127.0.0.1:4222, nats://alice:S3cretPW42@/x", "malformed server URL 'nats://alice:***@/x'");
+  // The host forgotten: what looks like a port is the password.
+  refused("nats://alice:S3cretPW42", "'nats://alice:***' with a bad port");
+  // A comma in the password splits the URL in two: neither half is shown.
+  refused("nats://alice:S3cret,PW42@127.0.0.1:4222", "with a bad port", {"S3cret", "PW42"});
+  refused("nats://alice:S3cret PW42", "malformed server URL", {"S3cret", "PW42"});
+}
+
+TEST_CASE("a password or token in the pipeline's source block is never shown in a config error", "[nats][secrets]") {
+  TempDir dir;
+  const auto pipeline = dir / "pipeline.yaml";
+  const auto refused = [&](const std::string& source, const std::string& why) {
+    write_file(pipeline, read_file(source_dir() / "pipelines/default.yaml") + "\nsource:\n" + source);
+    auto result = serve_once(dir, {{"CUSTOMERIQ_PIPELINE", pipeline.string()}});
+    INFO(source << " -> " << result.err);
+    CHECK(result.exit_code == 2);
+    CHECK_THAT(result.err, Catch::Contains("pipeline.yaml:") && Catch::Contains(why));
+    check_hidden(result, {"S3cretPW42"});
+  };
+  refused("  servers: [\"nats://alice:S3cretPW42@127.0.0.1:99999\"]\n",
+          "source.servers has a server 'nats://alice:***@127.0.0.1:99999' with a bad port");
+  refused("  servers: \"tls://S3cretPW42@h:4222, ftp://h\"\n", "unknown scheme");
+  refused("  servers: {primary: \"nats://alice:S3cretPW42@h:4222\"}\n",
+          "source.servers must be a list of strings or a comma-separated string, got a mapping");
+  refused("  servers: [\"nats://alice:S3cretPW42@h:4222\", 7]\n",
+          "source.servers must be a list of strings: entry 2 is a number");
+  refused("  user: alice\n  password: [S3cretPW42]\n", "source.password must be a string, got a list");
+  refused("  token: {value: S3cretPW42}\n", "source.token must be a string, got a mapping");
+  refused("  user: alice\n  password: \"S3cretPW42${\"\n", "unterminated ${");
+  refused("  user: alice\n  password: \"${S3cretPW42!}\"\n", "bad variable name");
+}
+
+TEST_CASE("NATS_PASSWORD and NATS_TOKEN values are never shown, from the environment or .env", "[nats][secrets]") {
+  TempDir dir;
+  auto both = serve_once(dir, {{"NATS_USER", "alice"}, {"NATS_PASSWORD", "S3cretPW42"}, {"NATS_TOKEN", "T0kenXY77"}});
+  CHECK(both.exit_code == 2);
+  CHECK_THAT(both.err, Catch::Contains("set only one of"));
+  check_hidden(both, {"S3cretPW42", "T0kenXY77"});
+  auto alone = serve_once(dir, {{"NATS_PASSWORD", "S3cretPW42"}});
+  CHECK(alone.exit_code == 2);
+  CHECK_THAT(alone.err, Catch::Contains("NATS_PASSWORD is set but NATS_USER is not"));
+  check_hidden(alone, {"S3cretPW42"});
+
+  // A malformed .env line is named by file and line, not shown.
+  write_file(dir / ".env", "NATS_ENABLED=true\nNATS_PASSWORD S3cretPW42\n");
+  auto dotenv = run_process(CUSTOMERIQ_BINARY, {"serve"}, customeriq_env(dir, {}));
+  CHECK(dotenv.exit_code == 2);
+  CHECK_THAT(dotenv.err, Catch::StartsWith("customeriq: .env:2: expected KEY=VALUE"));
+  check_hidden(dotenv, {"S3cretPW42"});
+  write_file(dir / ".env", "export \"S3cretPW42\"\n");
+  auto no_name = run_process(CUSTOMERIQ_BINARY, {"profile", "x"}, customeriq_env(dir, {}));
+  CHECK(no_name.exit_code == 2);
+  check_hidden(no_name, {"S3cretPW42"});
+}
+
+TEST_CASE("publish --servers: a password is never shown, and errors name --servers", "[nats][secrets]") {
+  TempDir dir;
+  const auto run = [&](const std::string& servers) {
+    return run_process(CUSTOMERIQ_BINARY, {"publish", "--event", "purchase", "--servers", servers},
+                       customeriq_env(dir, {}));
+  };
+  auto bad_port = run("nats://alice:S3cretPW42@127.0.0.1:99999");
+  CHECK(bad_port.exit_code == 2);
+  CHECK_THAT(bad_port.err, Catch::StartsWith("customeriq: --servers") &&
+                               Catch::Contains("'nats://alice:***@127.0.0.1:99999' with a bad port"));
+  check_hidden(bad_port, {"S3cretPW42"});
+  auto scheme = run("http://alice:S3cretPW42@127.0.0.1:4222");
+  CHECK(scheme.exit_code == 2);
+  CHECK_THAT(scheme.err, Catch::Contains("unknown scheme"));
+  check_hidden(scheme, {"S3cretPW42"});
+
+  // Well-formed but nobody listens: the connection error shows the URL redacted.
+  const std::string unreachable = "nats://alice:S3cretPW42@127.0.0.1:" + std::to_string(free_port());
+  auto refused = run(unreachable);
+  CHECK(refused.exit_code == 1);
+  CHECK_THAT(refused.err, Catch::Contains("cannot connect to NATS at nats://alice:***@127.0.0.1:"));
+  check_hidden(refused, {"S3cretPW42"});
+}
+
+TEST_CASE("credentials in a server URL never reach the logs of serve or publish", "[nats][secrets]") {
+  TempDir dir;
+  NatsServer::Options auth = without_jetstream();
+  auth.user = "alice";
+  auth.password = "S3cretPW42";
+  NatsServer server(auth);
+  const auto database = dir / "db.sqlite";
+  const std::string with_password = "nats://alice:S3cretPW42@127.0.0.1:" + std::to_string(server.port());
+
+  Service service(dir, {{"NATS_ENABLED", "true"}, {"NATS_SERVERS", with_password},
+                        {"CUSTOMERIQ_DB", database.string()}, {"CUSTOMERIQ_LOG_LEVEL", "debug"}});
+  service.require_started();
+  auto published = run_process(CUSTOMERIQ_BINARY,
+                               {"--log-level", "debug", "publish", "--all", "--servers", with_password},
+                               customeriq_env(dir, {}));
+  CHECK(published.exit_code == 0);
+  check_hidden(published, {"S3cretPW42"});
+  REQUIRE(eventually([&] { return purchases(database) == 1; }, 20s));
+  service.stop();
+  const ProcessResult serve_log{0, service.process.out(), service.process.err()};
+  CHECK_THAT(serve_log.err, Catch::Contains("[NATS] Connecting to NATS server(s): nats://alice:***@127.0.0.1:"));
+  check_hidden(serve_log, {"S3cretPW42"});
+
+  const std::string wrong = "nats://alice:Wr0ngPW77@127.0.0.1:" + std::to_string(server.port());
+  auto rejected = serve_once(dir, {{"NATS_SERVERS", wrong}});
+  CHECK(rejected.exit_code == 1);
+  CHECK_THAT(rejected.err, Catch::Contains("Authorization Violation"));
+  check_hidden(rejected, {"Wr0ngPW77"});
+}

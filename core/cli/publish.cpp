@@ -190,10 +190,9 @@ int run_publish(Args& args, const GlobalOptions& /*global*/) {
     throw UsageError("--subject-prefix must be a plain subject such as customer.events");
 
   // Servers, auth and TLS as `serve` reads them; --servers wins.
-  const NatsConfig config = read_nats_config(nlohmann::json::object(), "", [&](const char* name) {
-    if (servers && std::string_view(name) == "NATS_SERVERS") return std::optional<std::string>(*servers);
-    return env(name);
-  });
+  std::vector<NatsOption> options;
+  if (servers) options.push_back({"NATS_SERVERS", "--servers", *servers});
+  const NatsConfig config = read_nats_config(nlohmann::json::object(), "", env, options);
   NatsConnection connection(config, nullptr);
   connection.connect();
   Publisher publisher(connection.handle(), jetstream);
