@@ -199,3 +199,40 @@ TEST_CASE("reindex makes rows written by hand searchable", "[cli]") {
   CHECK_THAT(reindex.out, Catch::StartsWith("rebuilt the search index of "));
   CHECK(Json::parse(run_customeriq(with_db(dir, {"search", "latex"})).out).size() == 1);
 }
+
+TEST_CASE("an empty --db or CUSTOMERIQ_DB is a usage error, not SQLite's temporary database", "[cli]") {
+  TempDir dir;
+  write_file(dir / "seed.jsonl", kSeed);
+  const std::string seed = (dir / "seed.jsonl").string();
+  ProcessOptions home;
+  home.env["HOME"] = dir.path().string();
+  for (const auto& args : std::vector<std::vector<std::string>>{
+           {"--db", "", "ingest", seed}, {"ingest", seed, "--db", ""}, {"ingest", seed, "--db="},
+           {"--db", "", "profile", "cust_001"}, {"--db", "", "reindex"}}) {
+    auto result = run_customeriq(args, home);
+    INFO(args[0] << " " << args[1] << " " << args[2] << ": " << result.err);
+    CHECK(result.exit_code == 2);
+    CHECK_THAT(result.err, Catch::StartsWith("customeriq: --db is empty"));
+    CHECK(result.out.empty());
+  }
+
+  ProcessOptions empty_variable = home;
+  empty_variable.env["CUSTOMERIQ_DB"] = "";
+  auto from_env = run_customeriq({"ingest", seed}, empty_variable);
+  CHECK(from_env.exit_code == 2);
+  CHECK_THAT(from_env.err, Catch::StartsWith("customeriq: CUSTOMERIQ_DB is set but empty"));
+  CHECK(from_env.out.empty());
+  // Not the default database either.
+  CHECK_FALSE(std::filesystem::exists(dir / ".customeriq"));
+  // --db wins over the empty variable.
+  CHECK(run_customeriq(with_db(dir, {"ingest", seed}), empty_variable).exit_code == 0);
+
+  auto empty_pipeline = run_customeriq(with_db(dir, {"--pipeline", "", "validate"}), home);
+  CHECK(empty_pipeline.exit_code == 2);
+  CHECK_THAT(empty_pipeline.err, Catch::StartsWith("customeriq: --pipeline is empty"));
+  ProcessOptions empty_pipeline_variable = home;
+  empty_pipeline_variable.env["CUSTOMERIQ_PIPELINE"] = "";
+  auto pipeline_from_env = run_customeriq(with_db(dir, {"ingest", seed}), empty_pipeline_variable);
+  CHECK(pipeline_from_env.exit_code == 2);
+  CHECK_THAT(pipeline_from_env.err, Catch::StartsWith("customeriq: CUSTOMERIQ_PIPELINE is set but empty"));
+}

@@ -258,6 +258,9 @@ int main(int argc, char** argv) {
   } catch (const UsageError& error) {
     std::cerr << "customeriq: " << error.what() << "\n";
     return 2;
+  } catch (const ConfigError& error) {
+    std::cerr << "customeriq: " << error.what() << "\n";
+    return 2;
   } catch (const std::exception& error) {
     std::cerr << "customeriq: " << error.what() << "\n";
     return 1;
