@@ -5,6 +5,8 @@
 
 #include <signal.h>
 
+#include <set>
+
 #include <SQLiteCpp/Database.h>
 #include <SQLiteCpp/Statement.h>
 #include <nlohmann/json.hpp>
@@ -187,9 +189,9 @@ TEST_CASE("every event type over core NATS reaches the profile with the seed log
 
   const auto published = publish(dir, server, {"--all"});
   CHECK_THAT(published.out, Catch::Contains("published purchase for cust_001 on customer.events.cust_001.purchase"));
-  REQUIRE(eventually([&] { return query_count(database, "SELECT count(*) FROM processed_events") == 6; }, 20s));
+  REQUIRE(eventually([&] { return query_count(database, "SELECT count(*) FROM processed_events") == 8; }, 20s));
 
-  CHECK(query_count(database, "SELECT count(DISTINCT event_type) FROM customer_events") == 6);
+  CHECK(query_count(database, "SELECT count(DISTINCT event_type) FROM customer_events") == 8);
   CHECK(query_count(database, "SELECT count(*) FROM purchases WHERE id = 'ord_12345'") == 1);
   CHECK(query_count(database, "SELECT count(*) FROM work_orders WHERE id = 'WO-9999'") == 1);
   CHECK(query_count(database, "SELECT count(*) FROM customer_knowledge") >= 2);
@@ -211,13 +213,13 @@ TEST_CASE("every event type over core NATS reaches the profile with the seed log
 
   // The sample ids are stable: publishing them again changes nothing.
   publish(dir, server, {"--all"});
-  REQUIRE(service.process.wait_for_log("[NATS] Received event on customer.events.cust_001.profile_update", 20s, 2));
+  REQUIRE(service.process.wait_for_log("[NATS] Received event on customer.events.cust_001.observation", 20s, 2));
   const auto summary = service.stop();
-  CHECK(summary.received == 12);
-  CHECK(summary.applied == 6);
-  CHECK(summary.duplicates == 6);
+  CHECK(summary.received == 16);
+  CHECK(summary.applied == 8);
+  CHECK(summary.duplicates == 8);
   CHECK(summary.dropped == 0);
-  CHECK(query_count(database, "SELECT count(*) FROM customer_events") == 6);
+  CHECK(query_count(database, "SELECT count(*) FROM customer_events") == 8);
 
   const std::string log = service.process.err();
   for (const std::string& line : std::vector<std::string>{
@@ -294,7 +296,7 @@ TEST_CASE("after nats-server restarts the service reconnects and goes on", "[nat
   std::vector<std::string> args{"--all"};
   if (jetstream) args.push_back("--jetstream");
   publish(dir, server, args);
-  REQUIRE(eventually([&] { return query_count(database, "SELECT count(*) FROM processed_events") == 6; }, 20s));
+  REQUIRE(eventually([&] { return query_count(database, "SELECT count(*) FROM processed_events") == 8; }, 20s));
 
   server.stop();
   REQUIRE(service.process.wait_for_log("[NATS] Disconnected from NATS server " + server.url() + "; reconnecting...", 20s));
@@ -309,13 +311,13 @@ TEST_CASE("after nats-server restarts the service reconnects and goes on", "[nat
       [&] {
         run_process(CUSTOMERIQ_BINARY, args, customeriq_env(dir, {}));
         return eventually(
-            [&] { return query_count(database, "SELECT count(*) FROM processed_events WHERE customer_id = 'cust_after'") == 6; },
+            [&] { return query_count(database, "SELECT count(*) FROM processed_events WHERE customer_id = 'cust_after'") == 8; },
             3s);
       },
       30s, 0ms);
   CHECK(arrived);
   const auto summary = service.stop();
-  CHECK(summary.applied == 12);
+  CHECK(summary.applied == 16);
   CHECK(summary.dead_lettered == 0);
   CHECK_THAT(service.process.err(), Catch::Contains("1 disconnects, 1 reconnects"));
 }
@@ -741,4 +743,50 @@ TEST_CASE("credentials in a server URL never reach the logs of serve or publish"
   CHECK(rejected.exit_code == 1);
   CHECK_THAT(rejected.err, Catch::Contains("Authorization Violation"));
   check_hidden(rejected, {"Wr0ngPW77"});
+}
+
+TEST_CASE("publish has a sample for every event type the default pipeline routes, and --all sends each", "[nats]") {
+  TempDir dir;
+  // The types the default pipeline's handlers take, as `plugins` reports them.
+  auto plugins = run_process(CUSTOMERIQ_BINARY, {"plugins", "--json"}, customeriq_env(dir, {}));
+  REQUIRE(plugins.exit_code == 0);
+  std::set<std::string> routed;
+  for (const auto& plugin : Json::parse(plugins.out))
+    for (const auto& type : plugin["event_types"])
+      if (type != "*") routed.insert(type.get<std::string>());
+  REQUIRE(routed.count("work_order") == 1);
+  REQUIRE(routed.count("observation") == 1);
+
+  auto help = run_process(CUSTOMERIQ_BINARY, {"publish", "--help"}, customeriq_env(dir, {}));
+  for (const auto& type : routed) CHECK_THAT(help.out, Catch::Contains(type));
+
+  NatsServer server(without_jetstream());
+  const auto database = dir / "db.sqlite";
+  Service service(dir, serve_env(server, database));
+  service.require_started();
+  const auto all = publish(dir, server, {"--all"});
+  for (const auto& type : routed)
+    CHECK_THAT(all.out, Catch::Contains("published " + type + " for cust_001 on customer.events.cust_001." + type + " "));
+  const auto count = static_cast<std::int64_t>(routed.size());
+  REQUIRE(eventually([&] { return query_count(database, "SELECT count(*) FROM processed_events") == count; }, 20s));
+  // Each sample is applied by its own handler, none is dead-lettered.
+  CHECK(query_count(database, "SELECT count(*) FROM dead_letters") == 0);
+  for (const auto& type : routed) {
+    INFO(type);
+    CHECK(query_count(database, "SELECT count(*) FROM customer_events WHERE event_type = '" + type + "'") == 1);
+  }
+  // The work order the repair opened, completed by the work_order sample.
+  CHECK(query_count(database, "SELECT count(*) FROM work_orders WHERE id = 'WO-9999' AND status = 'completed' "
+                              "AND completed_date IS NOT NULL AND resolution IS NOT NULL") == 1);
+  CHECK(query_count(database, "SELECT count(*) FROM customer_knowledge WHERE category = 'behavior'") == 1);
+
+  // One at a time, for another customer: its own ids.
+  for (const char* type : {"work_order", "observation"}) {
+    const auto one = publish(dir, server, {"--event", type, "--customer", "cust_002"});
+    CHECK_THAT(one.out, Catch::StartsWith(std::string("published ") + type + " for cust_002"));
+  }
+  REQUIRE(eventually([&] { return query_count(database, "SELECT count(*) FROM processed_events") == count + 2; }, 20s));
+  CHECK(query_count(database, "SELECT count(*) FROM work_orders WHERE id = 'WO-9999-cust_002' AND customer_id = 'cust_002'") == 1);
+  CHECK(query_count(database, "SELECT count(*) FROM dead_letters") == 0);
+  service.stop();
 }

@@ -181,8 +181,9 @@ See docs/NATS.md.
                           [--subject-prefix P] [--jetstream] [--count N [--rate R]]
 
 Publishes the sample event of TYPE (purchase, support_ticket, repair,
-contact, note, profile_update), or of every type with --all, for the
-customer, on P.{customer_id}.{event_type}, with a Nats-Msg-Id header.
+contact, note, profile_update, work_order, observation: every type the
+default pipeline routes), or of every type with --all, for the customer,
+on P.{customer_id}.{event_type}, with a Nats-Msg-Id header.
 Sample ids are stable (customer + type): publishing them twice is
 harmless. For a customer other than cust_001 the sample's record ids get
 the customer as a suffix (ord_12345-cust_002), so customers do not share
