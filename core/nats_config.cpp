@@ -74,8 +74,10 @@ constexpr Field kFields[] = {
     {"NATS_MAX_ACK_PENDING", "max_ack_pending", Kind::integer, 1, 10000000},
 };
 
-// Read by settings.cpp, not here, but CustomerIQ variables all the same.
-constexpr const char* kOtherVariables[] = {"NATS_SUMMARIZE_THRESHOLD", "NATS_AUTO_CREATE_CUSTOMER"};
+// Read by settings.cpp and scripts/serve-local.sh, not here, but
+// CustomerIQ variables all the same.
+constexpr const char* kOtherVariables[] = {"NATS_SUMMARIZE_THRESHOLD", "NATS_AUTO_CREATE_CUSTOMER",
+                                           "NATS_MONITOR_PORT"};
 
 // A value, as read from one place, with what to name in an error.
 struct Value {

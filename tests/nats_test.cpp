@@ -790,3 +790,95 @@ TEST_CASE("publish has a sample for every event type the default pipeline routes
   CHECK(query_count(database, "SELECT count(*) FROM dead_letters") == 0);
   service.stop();
 }
+
+namespace {
+
+// scripts/serve-local.sh with this build (its install and build steps find
+// nothing to do), in the background.
+struct ServeLocal {
+  ServeLocal(const TempDir& dir, Env env, const std::string& name = "serve-local")
+      : process(source_dir() / "scripts/serve-local.sh", {}, customeriq_env(dir, with_build(std::move(env))),
+                dir / name) {}
+  // SIGTERM: the script stops customeriq, then its nats-server.
+  ~ServeLocal() {
+    if (process.running()) {
+      process.signal(SIGTERM);
+      process.wait_for(30s);
+    }
+  }
+
+  static Env with_build(Env env) {
+    env.emplace("CUSTOMERIQ_BUILD_DIR", std::filesystem::path(CUSTOMERIQ_BINARY).parent_path().parent_path().string());
+    return env;
+  }
+
+  bool wait_for_out(const std::string& text, std::chrono::milliseconds timeout) {
+    return eventually([&] { return process.out().find(text) != std::string::npos; }, timeout);
+  }
+
+  ChildProcess process;
+};
+
+}  // namespace
+
+TEST_CASE("serve-local.sh starts nats-server with its monitoring port on 127.0.0.1", "[nats][serve-local]") {
+  TempDir dir;
+  const int monitor = free_port();
+  ServeLocal local(dir, {{"NATS_MONITOR_PORT", std::to_string(monitor)},
+                         {"CUSTOMERIQ_DB", (dir / "db.sqlite").string()}});
+  const std::string url = "http://127.0.0.1:" + std::to_string(monitor) + "/varz";
+  const bool announced = local.wait_for_out("monitoring on " + url, 120s);
+  INFO(local.process.out() << local.process.err());
+  REQUIRE(announced);
+  REQUIRE(local.process.wait_for_log("[NATS] Service started successfully", 60s));
+
+  const auto varz = http_get(monitor, "/varz");
+  REQUIRE(varz.has_value());
+  CHECK_THAT(*varz, Catch::StartsWith("HTTP/1.0 200 OK") && Catch::Contains("\"server_id\""));
+
+  local.process.signal(SIGTERM);
+  const auto code = local.process.wait_for(30s);
+  REQUIRE(code.has_value());
+  CHECK(*code == 0);
+  // The script stopped the nats-server it started.
+  CHECK(eventually([&] { return !http_get(monitor, "/varz").has_value(); }, 10s));
+}
+
+TEST_CASE("serve-local.sh says so when the monitoring port is taken or malformed", "[nats][serve-local]") {
+  TempDir dir;
+  TakenPort taken;
+  ServeLocal local(dir, {{"NATS_MONITOR_PORT", std::to_string(taken.port())}});
+  const auto code = local.process.wait_for(120s);
+  INFO(local.process.out() << local.process.err());
+  REQUIRE(code.has_value());
+  CHECK(*code == 1);
+  CHECK_THAT(local.process.err(),
+             Catch::Contains("serve-local: the monitoring port " + std::to_string(taken.port()) +
+                             " on 127.0.0.1 is taken") &&
+                 Catch::Contains("NATS_MONITOR_PORT"));
+  CHECK_THAT(local.process.out(), !Catch::Contains("started nats-server"));
+
+  ServeLocal malformed(dir, {{"NATS_MONITOR_PORT", "82x2"}}, "malformed");
+  const auto malformed_code = malformed.process.wait_for(120s);
+  INFO(malformed.process.err());
+  REQUIRE(malformed_code.has_value());
+  CHECK(*malformed_code == 2);
+  CHECK_THAT(malformed.process.err(), Catch::Contains("NATS_MONITOR_PORT=82x2 is not a port"));
+}
+
+TEST_CASE("serve-local.sh never prints the password of a NATS_SERVERS it is given", "[nats][serve-local][secrets]") {
+  TempDir dir;
+  NatsServer::Options auth = without_jetstream();
+  auth.user = "alice";
+  auth.password = "S3cretPW42";
+  NatsServer server(auth);
+  ServeLocal local(dir, {{"NATS_SERVERS", "nats://alice:S3cretPW42@127.0.0.1:" + std::to_string(server.port())},
+                         {"CUSTOMERIQ_DB", (dir / "db.sqlite").string()}});
+  const bool started = local.process.wait_for_log("[NATS] Service started successfully", 120s);
+  INFO(local.process.out() << local.process.err());
+  REQUIRE(started);
+  CHECK_THAT(local.process.out(), Catch::Contains("CustomerIQ serves NATS at nats://alice:***@127.0.0.1:"));
+  local.process.signal(SIGTERM);
+  REQUIRE(local.process.wait_for(30s).has_value());
+  check_hidden({0, local.process.out(), local.process.err()}, {"S3cretPW42"});
+}
