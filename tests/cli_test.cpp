@@ -307,3 +307,25 @@ TEST_CASE("--help says what a command's own --help gives, in a whole sentence", 
   CHECK_THAT(validate.out, !Catch::Contains("each error"));
   CHECK_THAT(validate.out, Catch::Contains("the first error"));
 }
+
+TEST_CASE("the README documents every command of --help", "[cli]") {
+  const std::string readme = read_file(source_dir() / "README.md");
+  auto help = run_customeriq({"--help"});
+  REQUIRE(help.exit_code == 0);
+  const auto commands_start = help.out.find("commands:\n");
+  const auto commands_end = help.out.find("\n\n", commands_start);
+  REQUIRE(commands_start != std::string::npos);
+  std::istringstream lines(help.out.substr(commands_start, commands_end - commands_start));
+  std::string line;
+  std::getline(lines, line);  // "commands:"
+  int commands = 0;
+  while (std::getline(lines, line)) {
+    std::istringstream words(line);
+    std::string name;
+    words >> name;
+    INFO(name);
+    CHECK_THAT(readme, Catch::Contains("| `" + name));
+    ++commands;
+  }
+  CHECK(commands == 9);
+}
