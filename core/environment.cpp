@@ -37,7 +37,7 @@ void load_dotenv(const std::filesystem::path& file) {
     const std::string key = trim(std::string_view(text).substr(0, equals));
     if (equals == std::string::npos || !is_name(key)) {
       throw ConfigError(file.string() + ":" + std::to_string(line_number) +
-                        ": expected KEY=VALUE, got: " + line);
+                        ": expected KEY=VALUE (the line is not shown: it may hold a secret)");
     }
     std::string value = trim(std::string_view(text).substr(equals + 1));
     if (value.size() >= 2 && (value.front() == '"' || value.front() == '\'') &&
@@ -98,12 +98,14 @@ std::string interpolate(std::string_view text) {
       continue;
     }
     const auto close = text.find('}', i + 2);
+    // The text is not shown in these errors: it may be a password.
     if (close == std::string_view::npos)
-      throw ConfigError("unterminated ${ in: " + std::string(text));
+      throw ConfigError("unterminated ${ (close it with }, or write $$ for a literal $)");
     const std::string_view inner = text.substr(i + 2, close - i - 2);
     const auto dash = inner.find(":-");
     const std::string name(inner.substr(0, dash));
-    if (!is_name(name)) throw ConfigError("bad variable name in ${" + std::string(inner) + "}");
+    if (!is_name(name))
+      throw ConfigError("bad variable name in ${...}: a name is letters, digits and _ (write $$ for a literal $)");
     if (auto value = env(name.c_str()); value && !(dash != std::string_view::npos && value->empty())) {
       out += *value;
     } else if (dash != std::string_view::npos) {

@@ -74,21 +74,79 @@ constexpr Field kFields[] = {
     {"NATS_MAX_ACK_PENDING", "max_ack_pending", Kind::integer, 1, 10000000},
 };
 
-// Read by settings.cpp, not here, but CustomerIQ variables all the same.
-constexpr const char* kOtherVariables[] = {"NATS_SUMMARIZE_THRESHOLD", "NATS_AUTO_CREATE_CUSTOMER"};
+// Read by settings.cpp and scripts/serve-local.sh, not here, but
+// CustomerIQ variables all the same.
+constexpr const char* kOtherVariables[] = {"NATS_SUMMARIZE_THRESHOLD", "NATS_AUTO_CREATE_CUSTOMER",
+                                           "NATS_MONITOR_PORT"};
 
 // A value, as read from one place, with what to name in an error.
 struct Value {
-  std::string text;                      // from the environment, or a YAML scalar
+  std::string text;                      // from the environment (or an option), or a YAML scalar
   std::optional<Json> json;              // from YAML
-  std::string name;                      // "NATS_X=..." or "<location>: source.x"
-  bool from_env = false;
+  std::string name;                      // "NATS_X", "--option" or "<location>: source.x"
+  bool from_env = false;                 // the environment or an option: text, no json
 };
 
+// Values that are secrets as a whole: never shown.
+bool is_secret(const Field& field) {
+  return field.variable == std::string_view("NATS_PASSWORD") ||
+         field.variable == std::string_view("NATS_TOKEN");
+}
+
+// Values that hold secrets in part: server URLs, shown redacted.
+bool holds_urls(const Field& field) { return field.variable == std::string_view("NATS_SERVERS"); }
+
+std::string type_of(const Json& json) {
+  if (json.is_object()) return "a mapping";
+  if (json.is_array()) return "a list";
+  if (json.is_string()) return "a string";
+  if (json.is_boolean()) return "a boolean";
+  if (json.is_number()) return "a number";
+  return "null";
+}
+
+// A comma-separated list of URLs with each one redacted, separators kept.
+std::string redact_url_list(std::string_view text) {
+  std::string out;
+  std::size_t start = 0;
+  for (;;) {
+    const auto comma = text.find(',', start);
+    const std::string_view item = text.substr(start, comma == std::string_view::npos ? text.npos : comma - start);
+    const auto begin = item.find_first_not_of(" \t\r\n");
+    if (begin == std::string_view::npos) {
+      out += item;
+    } else {
+      const auto end = item.find_last_not_of(" \t\r\n") + 1;
+      out += std::string(item.substr(0, begin)) + redact_url(std::string(item.substr(begin, end - begin))) +
+             std::string(item.substr(end));
+    }
+    if (comma == std::string_view::npos) break;
+    out += ',';
+    start = comma + 1;
+  }
+  return out;
+}
+
+// The value as an error may show it.
+std::string shown(const Field& field, const Value& value) {
+  if (value.from_env) return holds_urls(field) ? redact_url_list(value.text) : value.text;
+  const Json& json = *value.json;
+  if (is_secret(field)) return type_of(json);
+  if (!holds_urls(field)) return json.dump();
+  if (json.is_string()) return Json(redact_url_list(json.get<std::string>())).dump();
+  if (!json.is_array()) return type_of(json);
+  Json redacted = Json::array();
+  for (const auto& item : json)
+    redacted.push_back(item.is_string() ? Json(redact_url(item.get<std::string>())) : Json(type_of(item)));
+  return redacted.dump();
+}
+
 [[noreturn]] void bad(const Field& field, const Value& value, const std::string& expected) {
-  if (value.from_env)
-    throw ConfigError(std::string(field.variable) + "=" + value.text + " " + expected);
-  throw ConfigError(value.name + " " + expected + ", got " + value.json->dump());
+  if (value.from_env) {
+    if (is_secret(field)) throw ConfigError(value.name + " " + expected);
+    throw ConfigError(value.name + "=" + shown(field, value) + " " + expected);
+  }
+  throw ConfigError(value.name + " " + expected + ", got " + shown(field, value));
 }
 
 std::string as_text(const Field& field, const Value& value) {
@@ -102,10 +160,17 @@ std::string as_text(const Field& field, const Value& value) {
 std::vector<std::string> as_list(const Field& field, const Value& value) {
   std::vector<std::string> items;
   if (!value.from_env && value.json->is_array()) {
+    std::size_t position = 0;
     for (const auto& item : *value.json) {
-      if (!item.is_string()) bad(field, value, "must be a list of strings");
+      ++position;
+      if (!item.is_string()) {
+        throw ConfigError(value.name + " must be a list of strings: entry " + std::to_string(position) +
+                          " is " + type_of(item));
+      }
       items.push_back(trim(item.get<std::string>()));
     }
+  } else if (!value.from_env && (value.json->is_object() || value.json->is_null())) {
+    bad(field, value, "must be a list of strings or a comma-separated string");
   } else {
     items = split_list(as_text(field, value));
   }
@@ -234,7 +299,8 @@ bool NatsConfig::tls() const {
 }
 
 NatsConfig read_nats_config(const Json& source, const std::string& source_location,
-                            const EnvLookup& lookup) {
+                            const EnvLookup& lookup, const std::vector<NatsOption>& options) {
+  for (const auto& option : options) field_named(option.variable);  // a known variable
   if (!source.is_null() && !source.is_object())
     throw ConfigError(source_location + ": source must be a mapping");
   // Unknown YAML keys first: a typo there would otherwise be silently ignored.
@@ -251,8 +317,16 @@ NatsConfig read_nats_config(const Json& source, const std::string& source_locati
     }
   }
 
-  // The value for a field: the environment wins, then the YAML.
+  // The value for a field: an option wins, then the environment, then the YAML.
   const auto value_of = [&](const Field& field) -> std::optional<Value> {
+    for (const auto& option : options) {
+      if (option.variable != std::string_view(field.variable)) continue;
+      Value value;
+      value.text = option.value;
+      value.name = option.option;
+      value.from_env = true;
+      return value;
+    }
     if (auto text = lookup(field.variable)) {
       Value value;
       value.text = *text;
@@ -397,12 +471,31 @@ bool subject_matches(std::string_view pattern, std::string_view subject) {
 std::string redact_url(const std::string& url) {
   const auto scheme = url.find("://");
   const std::size_t start = scheme == std::string::npos ? 0 : scheme + 3;
-  const auto at = url.rfind('@');
-  if (at == std::string::npos || at < start) return url;
-  const auto colon = url.find(':', start);
-  if (colon != std::string::npos && colon < at)
-    return url.substr(0, colon + 1) + "***" + url.substr(at);
-  return url.substr(0, start) + "***" + url.substr(at);  // a token as the user part
+  std::string out = url;
+  std::size_t host = start;
+  if (const auto at = url.rfind('@'); at != std::string::npos && at >= start) {
+    const auto colon = url.find(':', start);
+    if (colon != std::string::npos && colon < at)
+      out = url.substr(0, colon + 1) + "***" + url.substr(at);
+    else
+      out = url.substr(0, start) + "***" + url.substr(at);  // a token as the user part
+    host = out.rfind('@') + 1;
+  }
+  // host[:port], the host possibly an [IPv6] address.
+  std::size_t port_colon = std::string::npos;
+  if (host < out.size() && out[host] == '[') {
+    if (const auto bracket = out.find(']', host); bracket != std::string::npos && bracket + 1 < out.size() &&
+                                                  out[bracket + 1] == ':')
+      port_colon = bracket + 1;
+  } else {
+    port_colon = out.find(':', host);
+  }
+  if (port_colon != std::string::npos) {
+    const std::string_view port = std::string_view(out).substr(port_colon + 1);
+    if (!port.empty() && port.find_first_not_of("0123456789") != std::string_view::npos)
+      out = out.substr(0, port_colon + 1) + "***";
+  }
+  return out;
 }
 
 std::string server_list(const std::vector<std::string>& servers) {

@@ -52,12 +52,22 @@ struct NatsConfig {
 // pass their own.
 using EnvLookup = std::function<std::optional<std::string>(const char*)>;
 
+// A command-line option given in place of a variable (publish --servers):
+// it wins over the environment, and errors name the option.
+struct NatsOption {
+  const char* variable;  // "NATS_SERVERS"
+  std::string option;    // "--servers"
+  std::string value;
+};
+
 // Reads and checks everything. source is PipelineConfig::source (the YAML
 // `source:` block as JSON), source_location its "file:line:column".
-// Throws ConfigError naming the variable (or source.<key> with its
-// location) for an unknown key or a malformed value.
+// Throws ConfigError naming the variable (or option, or source.<key> with
+// its location) for an unknown key or a malformed value. Errors never show
+// a password or token: not NATS_PASSWORD's or NATS_TOKEN's value, not the
+// user info of a server URL.
 NatsConfig read_nats_config(const nlohmann::json& source, const std::string& source_location,
-                            const EnvLookup& lookup = env);
+                            const EnvLookup& lookup = env, const std::vector<NatsOption>& options = {});
 
 // NATS_* variables set in the environment that CustomerIQ does not read
 // (probably typos), each with a hint when one is close.
@@ -66,7 +76,10 @@ std::vector<std::string> unknown_nats_variables();
 // True when subject matches pattern ('*' one token, '>' the rest).
 bool subject_matches(std::string_view pattern, std::string_view subject);
 
-// The URL with a password or token replaced by "***", for logs.
+// The URL with a password or token replaced by "***", for logs and
+// errors. What stands where the port goes is shown only when it is a
+// number: a URL that lost its '@' and host (or was split at a comma in the
+// password) may have a password there.
 std::string redact_url(const std::string& url);
 
 // The servers, redacted, joined with ", ".

@@ -15,7 +15,7 @@ struct Settings {
 };
 
 // Reads the variables (after .env is loaded); throws ConfigError naming a
-// malformed one.
+// malformed one, or an empty --db/--pipeline or CUSTOMERIQ_DB/CUSTOMERIQ_PIPELINE.
 Settings read_settings(const std::optional<std::filesystem::path>& database_flag,
                        const std::optional<std::filesystem::path>& pipeline_flag);
 

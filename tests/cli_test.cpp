@@ -1,6 +1,8 @@
 // The customeriq command line, run as a user would.
 #include <catch2/catch.hpp>
 
+#include <sstream>
+
 #include <nlohmann/json.hpp>
 
 #include "support/test_support.hpp"
@@ -91,7 +93,7 @@ TEST_CASE("profile of an unknown id exits 1 with a message", "[cli]") {
 TEST_CASE("reading a database that does not exist says so", "[cli]") {
   TempDir dir;
   auto result = run_customeriq(with_db(dir, {"profile", "cust_001"}));
-  CHECK(result.exit_code == 1);
+  CHECK(result.exit_code == 3);
   CHECK_THAT(result.err, Catch::Contains("no CustomerIQ database at"));
 }
 
@@ -198,4 +200,132 @@ TEST_CASE("reindex makes rows written by hand searchable", "[cli]") {
   CHECK(reindex.exit_code == 0);
   CHECK_THAT(reindex.out, Catch::StartsWith("rebuilt the search index of "));
   CHECK(Json::parse(run_customeriq(with_db(dir, {"search", "latex"})).out).size() == 1);
+}
+
+TEST_CASE("an empty --db or CUSTOMERIQ_DB is a usage error, not SQLite's temporary database", "[cli]") {
+  TempDir dir;
+  write_file(dir / "seed.jsonl", kSeed);
+  const std::string seed = (dir / "seed.jsonl").string();
+  ProcessOptions home;
+  home.env["HOME"] = dir.path().string();
+  for (const auto& args : std::vector<std::vector<std::string>>{
+           {"--db", "", "ingest", seed}, {"ingest", seed, "--db", ""}, {"ingest", seed, "--db="},
+           {"--db", "", "profile", "cust_001"}, {"--db", "", "reindex"}}) {
+    auto result = run_customeriq(args, home);
+    INFO(args[0] << " " << args[1] << " " << args[2] << ": " << result.err);
+    CHECK(result.exit_code == 2);
+    CHECK_THAT(result.err, Catch::StartsWith("customeriq: --db is empty"));
+    CHECK(result.out.empty());
+  }
+
+  ProcessOptions empty_variable = home;
+  empty_variable.env["CUSTOMERIQ_DB"] = "";
+  auto from_env = run_customeriq({"ingest", seed}, empty_variable);
+  CHECK(from_env.exit_code == 2);
+  CHECK_THAT(from_env.err, Catch::StartsWith("customeriq: CUSTOMERIQ_DB is set but empty"));
+  CHECK(from_env.out.empty());
+  // Not the default database either.
+  CHECK_FALSE(std::filesystem::exists(dir / ".customeriq"));
+  // --db wins over the empty variable.
+  CHECK(run_customeriq(with_db(dir, {"ingest", seed}), empty_variable).exit_code == 0);
+
+  auto empty_pipeline = run_customeriq(with_db(dir, {"--pipeline", "", "validate"}), home);
+  CHECK(empty_pipeline.exit_code == 2);
+  CHECK_THAT(empty_pipeline.err, Catch::StartsWith("customeriq: --pipeline is empty"));
+  ProcessOptions empty_pipeline_variable = home;
+  empty_pipeline_variable.env["CUSTOMERIQ_PIPELINE"] = "";
+  auto pipeline_from_env = run_customeriq(with_db(dir, {"ingest", seed}), empty_pipeline_variable);
+  CHECK(pipeline_from_env.exit_code == 2);
+  CHECK_THAT(pipeline_from_env.err, Catch::StartsWith("customeriq: CUSTOMERIQ_PIPELINE is set but empty"));
+}
+
+TEST_CASE("exit codes: 1 not found, 2 usage or configuration, 3 the database cannot be used", "[cli]") {
+  TempDir dir;
+  write_file(dir / "seed.jsonl", kSeed);
+  const std::string seed = (dir / "seed.jsonl").string();
+  REQUIRE(run_customeriq(with_db(dir, {"ingest", seed})).exit_code == 0);
+
+  // 1: what was asked for is not there.
+  CHECK(run_customeriq(with_db(dir, {"profile", "cust_999"})).exit_code == 1);
+  CHECK(run_customeriq(with_db(dir, {"dead-letters", "--replay", "--id", "7"})).exit_code == 1);
+
+  // 2: the command line or the configuration is wrong.
+  CHECK(run_customeriq(with_db(dir, {"profile"})).exit_code == 2);
+  ProcessOptions threshold;
+  threshold.env["NATS_SUMMARIZE_THRESHOLD"] = "lots";
+  auto bad_variable = run_customeriq(with_db(dir, {"profile", "cust_001"}), threshold);
+  CHECK(bad_variable.exit_code == 2);
+  CHECK_THAT(bad_variable.err, Catch::Contains("NATS_SUMMARIZE_THRESHOLD=lots"));
+  write_file(dir / "bad.yaml", "handlers:\n  - plugin: nonexistent\n");
+  CHECK(run_customeriq(with_db(dir, {"--pipeline", (dir / "bad.yaml").string(), "ingest", seed})).exit_code == 2);
+  TempDir with_dotenv;
+  write_file(with_dotenv / ".env", "this line is not KEY=VALUE\n");
+  ProcessOptions in_folder;
+  in_folder.working_directory = with_dotenv.path();
+  auto bad_dotenv = run_customeriq(with_db(dir, {"profile", "cust_001"}), in_folder);
+  CHECK(bad_dotenv.exit_code == 2);
+  CHECK_THAT(bad_dotenv.err, Catch::StartsWith("customeriq: .env:1: expected KEY=VALUE"));
+
+  // 3: the database cannot be opened or used, for every command that uses it.
+  const std::string not_a_database = (dir / "notes.txt").string();
+  write_file(not_a_database, "Meeting notes, not a database. " + std::string(4096, 'x') + "\n");
+  for (const auto& args : std::vector<std::vector<std::string>>{
+           {"profile", "cust_001"}, {"search", "bluetooth"}, {"ingest", seed}, {"dead-letters"},
+           {"dead-letters", "--replay"}, {"reindex"}}) {
+    std::vector<std::string> full{"--db", not_a_database};
+    full.insert(full.end(), args.begin(), args.end());
+    auto result = run_customeriq(full);
+    INFO(args[0] << ": " << result.err);
+    CHECK(result.exit_code == 3);
+    CHECK_THAT(result.err, Catch::StartsWith("customeriq: "));
+    CHECK(result.out.empty());
+  }
+  CHECK(read_file(not_a_database).rfind("Meeting notes, not a database.", 0) == 0);
+  CHECK(run_customeriq({"--db", (dir / "missing.db").string(), "search", "x"}).exit_code == 3);
+}
+
+TEST_CASE("--help lists the exit codes, for the program and every command", "[cli]") {
+  auto help = run_customeriq({"--help"});
+  REQUIRE(help.exit_code == 0);
+  CHECK_THAT(help.out, Catch::Contains("\nexit codes:\n"));
+  for (const char* code : {"\n  0  ", "\n  1  ", "\n  2  ", "\n  3  "}) CHECK_THAT(help.out, Catch::Contains(code));
+  for (const char* command :
+       {"ingest", "profile", "search", "validate", "plugins", "dead-letters", "reindex", "serve", "publish"}) {
+    INFO(command);
+    auto command_help = run_customeriq({command, "--help"});
+    CHECK(command_help.exit_code == 0);
+    CHECK_THAT(command_help.out, Catch::Contains("\nexit codes: 0 "));
+  }
+}
+
+TEST_CASE("--help says what a command's own --help gives, in a whole sentence", "[cli]") {
+  auto help = run_customeriq({"--help"});
+  CHECK_THAT(help.out, Catch::Contains("`customeriq COMMAND --help` for a command's\n"
+                                            "                     options and exit codes\n"));
+  // validate stops at the first error; the help must not promise every error.
+  auto validate = run_customeriq({"validate", "--help"});
+  CHECK_THAT(validate.out, !Catch::Contains("each error"));
+  CHECK_THAT(validate.out, Catch::Contains("the first error"));
+}
+
+TEST_CASE("the README documents every command of --help", "[cli]") {
+  const std::string readme = read_file(source_dir() / "README.md");
+  auto help = run_customeriq({"--help"});
+  REQUIRE(help.exit_code == 0);
+  const auto commands_start = help.out.find("commands:\n");
+  const auto commands_end = help.out.find("\n\n", commands_start);
+  REQUIRE(commands_start != std::string::npos);
+  std::istringstream lines(help.out.substr(commands_start, commands_end - commands_start));
+  std::string line;
+  std::getline(lines, line);  // "commands:"
+  int commands = 0;
+  while (std::getline(lines, line)) {
+    std::istringstream words(line);
+    std::string name;
+    words >> name;
+    INFO(name);
+    CHECK_THAT(readme, Catch::Contains("| `" + name));
+    ++commands;
+  }
+  CHECK(commands == 9);
 }

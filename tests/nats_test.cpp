@@ -5,6 +5,8 @@
 
 #include <signal.h>
 
+#include <set>
+
 #include <SQLiteCpp/Database.h>
 #include <SQLiteCpp/Statement.h>
 #include <nlohmann/json.hpp>
@@ -187,9 +189,9 @@ TEST_CASE("every event type over core NATS reaches the profile with the seed log
 
   const auto published = publish(dir, server, {"--all"});
   CHECK_THAT(published.out, Catch::Contains("published purchase for cust_001 on customer.events.cust_001.purchase"));
-  REQUIRE(eventually([&] { return query_count(database, "SELECT count(*) FROM processed_events") == 6; }, 20s));
+  REQUIRE(eventually([&] { return query_count(database, "SELECT count(*) FROM processed_events") == 8; }, 20s));
 
-  CHECK(query_count(database, "SELECT count(DISTINCT event_type) FROM customer_events") == 6);
+  CHECK(query_count(database, "SELECT count(DISTINCT event_type) FROM customer_events") == 8);
   CHECK(query_count(database, "SELECT count(*) FROM purchases WHERE id = 'ord_12345'") == 1);
   CHECK(query_count(database, "SELECT count(*) FROM work_orders WHERE id = 'WO-9999'") == 1);
   CHECK(query_count(database, "SELECT count(*) FROM customer_knowledge") >= 2);
@@ -211,13 +213,13 @@ TEST_CASE("every event type over core NATS reaches the profile with the seed log
 
   // The sample ids are stable: publishing them again changes nothing.
   publish(dir, server, {"--all"});
-  REQUIRE(service.process.wait_for_log("[NATS] Received event on customer.events.cust_001.profile_update", 20s, 2));
+  REQUIRE(service.process.wait_for_log("[NATS] Received event on customer.events.cust_001.observation", 20s, 2));
   const auto summary = service.stop();
-  CHECK(summary.received == 12);
-  CHECK(summary.applied == 6);
-  CHECK(summary.duplicates == 6);
+  CHECK(summary.received == 16);
+  CHECK(summary.applied == 8);
+  CHECK(summary.duplicates == 8);
   CHECK(summary.dropped == 0);
-  CHECK(query_count(database, "SELECT count(*) FROM customer_events") == 6);
+  CHECK(query_count(database, "SELECT count(*) FROM customer_events") == 8);
 
   const std::string log = service.process.err();
   for (const std::string& line : std::vector<std::string>{
@@ -295,7 +297,7 @@ TEST_CASE("after nats-server restarts the service reconnects and goes on", "[nat
   std::vector<std::string> args{"--all"};
   if (jetstream) args.push_back("--jetstream");
   publish(dir, server, args);
-  REQUIRE(eventually([&] { return query_count(database, "SELECT count(*) FROM processed_events") == 6; }, 20s));
+  REQUIRE(eventually([&] { return query_count(database, "SELECT count(*) FROM processed_events") == 8; }, 20s));
 
   server.stop();
   REQUIRE(service.process.wait_for_log("[NATS] Disconnected from NATS server " + server.url() + "; reconnecting...", 20s));
@@ -310,13 +312,13 @@ TEST_CASE("after nats-server restarts the service reconnects and goes on", "[nat
       [&] {
         run_process(CUSTOMERIQ_BINARY, args, customeriq_env(dir, {}));
         return eventually(
-            [&] { return query_count(database, "SELECT count(*) FROM processed_events WHERE customer_id = 'cust_after'") == 6; },
+            [&] { return query_count(database, "SELECT count(*) FROM processed_events WHERE customer_id = 'cust_after'") == 8; },
             3s);
       },
       30s, 0ms);
   CHECK(arrived);
   const auto summary = service.stop();
-  CHECK(summary.applied == 12);
+  CHECK(summary.applied == 16);
   CHECK(summary.dead_lettered == 0);
   CHECK_THAT(service.process.err(), Catch::Contains("1 disconnects, 1 reconnects"));
 }
@@ -600,6 +602,286 @@ TEST_CASE("user/password auth: right credentials work and wrong ones exit 1 with
   publish(dir, server, {"--event", "purchase"}, credentials);
   REQUIRE(eventually([&] { return purchases(database) == 1; }, 20s));
   right.stop();
+}
+
+namespace {
+
+// A password (or token) that must never be shown: not in an error, not in a log.
+void check_hidden(const ProcessResult& result, std::initializer_list<const char*> secrets) {
+  for (const char* secret : secrets) {
+    INFO("secret " << secret << "\nstdout: " << result.out << "\nstderr: " << result.err);
+    CHECK(result.out.find(secret) == std::string::npos);
+    CHECK(result.err.find(secret) == std::string::npos);
+  }
+}
+
+ProcessResult serve_once(const TempDir& dir, Env env) {
+  env.emplace("NATS_ENABLED", "true");
+  env.emplace("CUSTOMERIQ_DB", (dir / "db.sqlite").string());
+  return run_process(CUSTOMERIQ_BINARY, {"serve"}, customeriq_env(dir, std::move(env)));
+}
+
+}  // namespace
+
+TEST_CASE("a password or token in NATS_SERVERS is never shown in a config error", "[nats][secrets]") {
+  TempDir dir;
+  const auto refused = [&](const std::string& servers, const std::string& why,
+                           std::initializer_list<const char*> secrets = {"S3cretPW42"}) {
+    auto result = serve_once(dir, {{"NATS_SERVERS", servers}});
+    INFO(servers << " -> " << result.err);
+    CHECK(result.exit_code == 2);
+    CHECK_THAT(result.err, Catch::StartsWith("customeriq: NATS_SERVERS") && Catch::Contains(why));
+    check_hidden(result, secrets);
+  };
+  refused("nats://alice:S3cretPW42@127.0.0.1:99999", "'nats://alice:***@127.0.0.1:99999' with a bad port");
+  refused("http://alice:S3cretPW42@127.0.0.1:4222", "'http://alice:***@127.0.0.1:4222' with an unknown scheme");
+  refused("nats://S3cretPW42@127.0.0.1:99999", "'nats://***@127.0.0.1:99999' with a bad port");
+  refused("nats://alice:S3cretPW42@127.0.0.1:4222,", "no empty entry");
+  refused("nats://127.0.0.1:4222, nats://alice:S3cretPW42@/x", "malformed server URL 'nats://alice:***@/x'");
+  // The host forgotten: what looks like a port is the password.
+  refused("nats://alice:S3cretPW42", "'nats://alice:***' with a bad port");
+  // A comma in the password splits the URL in two: neither half is shown.
+  refused("nats://alice:S3cret,PW42@127.0.0.1:4222", "with a bad port", {"S3cret", "PW42"});
+  refused("nats://alice:S3cret PW42", "malformed server URL", {"S3cret", "PW42"});
+}
+
+TEST_CASE("a password or token in the pipeline's source block is never shown in a config error", "[nats][secrets]") {
+  TempDir dir;
+  const auto pipeline = dir / "pipeline.yaml";
+  const auto refused = [&](const std::string& source, const std::string& why) {
+    write_file(pipeline, read_file(source_dir() / "pipelines/default.yaml") + "\nsource:\n" + source);
+    auto result = serve_once(dir, {{"CUSTOMERIQ_PIPELINE", pipeline.string()}});
+    INFO(source << " -> " << result.err);
+    CHECK(result.exit_code == 2);
+    CHECK_THAT(result.err, Catch::Contains("pipeline.yaml:") && Catch::Contains(why));
+    check_hidden(result, {"S3cretPW42"});
+  };
+  refused("  servers: [\"nats://alice:S3cretPW42@127.0.0.1:99999\"]\n",
+          "source.servers has a server 'nats://alice:***@127.0.0.1:99999' with a bad port");
+  refused("  servers: \"tls://S3cretPW42@h:4222, ftp://h\"\n", "unknown scheme");
+  refused("  servers: {primary: \"nats://alice:S3cretPW42@h:4222\"}\n",
+          "source.servers must be a list of strings or a comma-separated string, got a mapping");
+  refused("  servers: [\"nats://alice:S3cretPW42@h:4222\", 7]\n",
+          "source.servers must be a list of strings: entry 2 is a number");
+  refused("  user: alice\n  password: [S3cretPW42]\n", "source.password must be a string, got a list");
+  refused("  token: {value: S3cretPW42}\n", "source.token must be a string, got a mapping");
+  refused("  user: alice\n  password: \"S3cretPW42${\"\n", "unterminated ${");
+  refused("  user: alice\n  password: \"${S3cretPW42!}\"\n", "bad variable name");
+}
+
+TEST_CASE("NATS_PASSWORD and NATS_TOKEN values are never shown, from the environment or .env", "[nats][secrets]") {
+  TempDir dir;
+  auto both = serve_once(dir, {{"NATS_USER", "alice"}, {"NATS_PASSWORD", "S3cretPW42"}, {"NATS_TOKEN", "T0kenXY77"}});
+  CHECK(both.exit_code == 2);
+  CHECK_THAT(both.err, Catch::Contains("set only one of"));
+  check_hidden(both, {"S3cretPW42", "T0kenXY77"});
+  auto alone = serve_once(dir, {{"NATS_PASSWORD", "S3cretPW42"}});
+  CHECK(alone.exit_code == 2);
+  CHECK_THAT(alone.err, Catch::Contains("NATS_PASSWORD is set but NATS_USER is not"));
+  check_hidden(alone, {"S3cretPW42"});
+
+  // A malformed .env line is named by file and line, not shown.
+  write_file(dir / ".env", "NATS_ENABLED=true\nNATS_PASSWORD S3cretPW42\n");
+  auto dotenv = run_process(CUSTOMERIQ_BINARY, {"serve"}, customeriq_env(dir, {}));
+  CHECK(dotenv.exit_code == 2);
+  CHECK_THAT(dotenv.err, Catch::StartsWith("customeriq: .env:2: expected KEY=VALUE"));
+  check_hidden(dotenv, {"S3cretPW42"});
+  write_file(dir / ".env", "export \"S3cretPW42\"\n");
+  auto no_name = run_process(CUSTOMERIQ_BINARY, {"profile", "x"}, customeriq_env(dir, {}));
+  CHECK(no_name.exit_code == 2);
+  check_hidden(no_name, {"S3cretPW42"});
+}
+
+TEST_CASE("publish --servers: a password is never shown, and errors name --servers", "[nats][secrets]") {
+  TempDir dir;
+  const auto run = [&](const std::string& servers) {
+    return run_process(CUSTOMERIQ_BINARY, {"publish", "--event", "purchase", "--servers", servers},
+                       customeriq_env(dir, {}));
+  };
+  auto bad_port = run("nats://alice:S3cretPW42@127.0.0.1:99999");
+  CHECK(bad_port.exit_code == 2);
+  CHECK_THAT(bad_port.err, Catch::StartsWith("customeriq: --servers") &&
+                               Catch::Contains("'nats://alice:***@127.0.0.1:99999' with a bad port"));
+  check_hidden(bad_port, {"S3cretPW42"});
+  auto scheme = run("http://alice:S3cretPW42@127.0.0.1:4222");
+  CHECK(scheme.exit_code == 2);
+  CHECK_THAT(scheme.err, Catch::Contains("unknown scheme"));
+  check_hidden(scheme, {"S3cretPW42"});
+
+  // Well-formed but nobody listens: the connection error shows the URL redacted.
+  const std::string unreachable = "nats://alice:S3cretPW42@127.0.0.1:" + std::to_string(free_port());
+  auto refused = run(unreachable);
+  CHECK(refused.exit_code == 1);
+  CHECK_THAT(refused.err, Catch::Contains("cannot connect to NATS at nats://alice:***@127.0.0.1:"));
+  check_hidden(refused, {"S3cretPW42"});
+}
+
+TEST_CASE("credentials in a server URL never reach the logs of serve or publish", "[nats][secrets]") {
+  TempDir dir;
+  NatsServer::Options auth = without_jetstream();
+  auth.user = "alice";
+  auth.password = "S3cretPW42";
+  NatsServer server(auth);
+  const auto database = dir / "db.sqlite";
+  const std::string with_password = "nats://alice:S3cretPW42@127.0.0.1:" + std::to_string(server.port());
+
+  Service service(dir, {{"NATS_ENABLED", "true"}, {"NATS_SERVERS", with_password},
+                        {"CUSTOMERIQ_DB", database.string()}, {"CUSTOMERIQ_LOG_LEVEL", "debug"}});
+  service.require_started();
+  auto published = run_process(CUSTOMERIQ_BINARY,
+                               {"--log-level", "debug", "publish", "--all", "--servers", with_password},
+                               customeriq_env(dir, {}));
+  CHECK(published.exit_code == 0);
+  check_hidden(published, {"S3cretPW42"});
+  REQUIRE(eventually([&] { return purchases(database) == 1; }, 20s));
+  service.stop();
+  const ProcessResult serve_log{0, service.process.out(), service.process.err()};
+  CHECK_THAT(serve_log.err, Catch::Contains("[NATS] Connecting to NATS server(s): nats://alice:***@127.0.0.1:"));
+  check_hidden(serve_log, {"S3cretPW42"});
+
+  const std::string wrong = "nats://alice:Wr0ngPW77@127.0.0.1:" + std::to_string(server.port());
+  auto rejected = serve_once(dir, {{"NATS_SERVERS", wrong}});
+  CHECK(rejected.exit_code == 1);
+  CHECK_THAT(rejected.err, Catch::Contains("Authorization Violation"));
+  check_hidden(rejected, {"Wr0ngPW77"});
+}
+
+TEST_CASE("publish has a sample for every event type the default pipeline routes, and --all sends each", "[nats]") {
+  TempDir dir;
+  // The types the default pipeline's handlers take, as `plugins` reports them.
+  auto plugins = run_process(CUSTOMERIQ_BINARY, {"plugins", "--json"}, customeriq_env(dir, {}));
+  REQUIRE(plugins.exit_code == 0);
+  std::set<std::string> routed;
+  for (const auto& plugin : Json::parse(plugins.out))
+    for (const auto& type : plugin["event_types"])
+      if (type != "*") routed.insert(type.get<std::string>());
+  REQUIRE(routed.count("work_order") == 1);
+  REQUIRE(routed.count("observation") == 1);
+
+  auto help = run_process(CUSTOMERIQ_BINARY, {"publish", "--help"}, customeriq_env(dir, {}));
+  for (const auto& type : routed) CHECK_THAT(help.out, Catch::Contains(type));
+
+  NatsServer server(without_jetstream());
+  const auto database = dir / "db.sqlite";
+  Service service(dir, serve_env(server, database));
+  service.require_started();
+  const auto all = publish(dir, server, {"--all"});
+  for (const auto& type : routed)
+    CHECK_THAT(all.out, Catch::Contains("published " + type + " for cust_001 on customer.events.cust_001." + type + " "));
+  const auto count = static_cast<std::int64_t>(routed.size());
+  REQUIRE(eventually([&] { return query_count(database, "SELECT count(*) FROM processed_events") == count; }, 20s));
+  // Each sample is applied by its own handler, none is dead-lettered.
+  CHECK(query_count(database, "SELECT count(*) FROM dead_letters") == 0);
+  for (const auto& type : routed) {
+    INFO(type);
+    CHECK(query_count(database, "SELECT count(*) FROM customer_events WHERE event_type = '" + type + "'") == 1);
+  }
+  // The work order the repair opened, completed by the work_order sample.
+  CHECK(query_count(database, "SELECT count(*) FROM work_orders WHERE id = 'WO-9999' AND status = 'completed' "
+                              "AND completed_date IS NOT NULL AND resolution IS NOT NULL") == 1);
+  CHECK(query_count(database, "SELECT count(*) FROM customer_knowledge WHERE category = 'behavior'") == 1);
+
+  // One at a time, for another customer: its own ids.
+  for (const char* type : {"work_order", "observation"}) {
+    const auto one = publish(dir, server, {"--event", type, "--customer", "cust_002"});
+    CHECK_THAT(one.out, Catch::StartsWith(std::string("published ") + type + " for cust_002"));
+  }
+  REQUIRE(eventually([&] { return query_count(database, "SELECT count(*) FROM processed_events") == count + 2; }, 20s));
+  CHECK(query_count(database, "SELECT count(*) FROM work_orders WHERE id = 'WO-9999-cust_002' AND customer_id = 'cust_002'") == 1);
+  CHECK(query_count(database, "SELECT count(*) FROM dead_letters") == 0);
+  service.stop();
+}
+
+namespace {
+
+// scripts/serve-local.sh with this build (its install and build steps find
+// nothing to do), in the background.
+struct ServeLocal {
+  ServeLocal(const TempDir& dir, Env env, const std::string& name = "serve-local")
+      : process(source_dir() / "scripts/serve-local.sh", {}, customeriq_env(dir, with_build(std::move(env))),
+                dir / name) {}
+  // SIGTERM: the script stops customeriq, then its nats-server.
+  ~ServeLocal() {
+    if (process.running()) {
+      process.signal(SIGTERM);
+      process.wait_for(30s);
+    }
+  }
+
+  static Env with_build(Env env) {
+    env.emplace("CUSTOMERIQ_BUILD_DIR", std::filesystem::path(CUSTOMERIQ_BINARY).parent_path().parent_path().string());
+    return env;
+  }
+
+  bool wait_for_out(const std::string& text, std::chrono::milliseconds timeout) {
+    return eventually([&] { return process.out().find(text) != std::string::npos; }, timeout);
+  }
+
+  ChildProcess process;
+};
+
+}  // namespace
+
+TEST_CASE("serve-local.sh starts nats-server with its monitoring port on 127.0.0.1", "[nats][serve-local]") {
+  TempDir dir;
+  const int monitor = free_port();
+  ServeLocal local(dir, {{"NATS_MONITOR_PORT", std::to_string(monitor)},
+                         {"CUSTOMERIQ_DB", (dir / "db.sqlite").string()}});
+  const std::string url = "http://127.0.0.1:" + std::to_string(monitor) + "/varz";
+  const bool announced = local.wait_for_out("monitoring on " + url, 120s);
+  INFO(local.process.out() << local.process.err());
+  REQUIRE(announced);
+  REQUIRE(local.process.wait_for_log("[NATS] Service started successfully", 60s));
+
+  const auto varz = http_get(monitor, "/varz");
+  REQUIRE(varz.has_value());
+  CHECK_THAT(*varz, Catch::StartsWith("HTTP/1.0 200 OK") && Catch::Contains("\"server_id\""));
+
+  local.process.signal(SIGTERM);
+  const auto code = local.process.wait_for(30s);
+  REQUIRE(code.has_value());
+  CHECK(*code == 0);
+  // The script stopped the nats-server it started.
+  CHECK(eventually([&] { return !http_get(monitor, "/varz").has_value(); }, 10s));
+}
+
+TEST_CASE("serve-local.sh says so when the monitoring port is taken or malformed", "[nats][serve-local]") {
+  TempDir dir;
+  TakenPort taken;
+  ServeLocal local(dir, {{"NATS_MONITOR_PORT", std::to_string(taken.port())}});
+  const auto code = local.process.wait_for(120s);
+  INFO(local.process.out() << local.process.err());
+  REQUIRE(code.has_value());
+  CHECK(*code == 1);
+  CHECK_THAT(local.process.err(),
+             Catch::Contains("serve-local: the monitoring port " + std::to_string(taken.port()) +
+                             " on 127.0.0.1 is taken") &&
+                 Catch::Contains("NATS_MONITOR_PORT"));
+  CHECK_THAT(local.process.out(), !Catch::Contains("started nats-server"));
+
+  ServeLocal malformed(dir, {{"NATS_MONITOR_PORT", "82x2"}}, "malformed");
+  const auto malformed_code = malformed.process.wait_for(120s);
+  INFO(malformed.process.err());
+  REQUIRE(malformed_code.has_value());
+  CHECK(*malformed_code == 2);
+  CHECK_THAT(malformed.process.err(), Catch::Contains("NATS_MONITOR_PORT=82x2 is not a port"));
+}
+
+TEST_CASE("serve-local.sh never prints the password of a NATS_SERVERS it is given", "[nats][serve-local][secrets]") {
+  TempDir dir;
+  NatsServer::Options auth = without_jetstream();
+  auth.user = "alice";
+  auth.password = "S3cretPW42";
+  NatsServer server(auth);
+  ServeLocal local(dir, {{"NATS_SERVERS", "nats://alice:S3cretPW42@127.0.0.1:" + std::to_string(server.port())},
+                         {"CUSTOMERIQ_DB", (dir / "db.sqlite").string()}});
+  const bool started = local.process.wait_for_log("[NATS] Service started successfully", 120s);
+  INFO(local.process.out() << local.process.err());
+  REQUIRE(started);
+  CHECK_THAT(local.process.out(), Catch::Contains("CustomerIQ serves NATS at nats://alice:***@127.0.0.1:"));
+  local.process.signal(SIGTERM);
+  REQUIRE(local.process.wait_for(30s).has_value());
+  check_hidden({0, local.process.out(), local.process.err()}, {"S3cretPW42"});
 }
 
 TEST_CASE("JetStream: poison events dead-letter themselves and the events fetched beside them apply", "[nats]") {

@@ -5,10 +5,24 @@
 
 #include "../pipeline.hpp"
 #include "../settings.hpp"
+#include "../store_error.hpp"
+#include "../store_reader.hpp"
 #include "../writer_thread.hpp"
 #include "commands.hpp"
 
 namespace customeriq::cli {
+
+// Opens the database for reading. Whatever keeps it from opening (no such
+// file, not a database, another schema version) is a StoreError: exit 3.
+inline StoreReader open_reader(const std::filesystem::path& database) {
+  try {
+    return StoreReader(database);
+  } catch (const StoreError&) {
+    throw;
+  } catch (const std::exception& error) {
+    throw StoreError(error.what());
+  }
+}
 
 inline Settings settings_for(const GlobalOptions& global) {
   return read_settings(global.database, global.pipeline);

@@ -3,10 +3,13 @@
 #include <iostream>
 #include <span>
 
+#include <SQLiteCpp/Exception.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include "../environment.hpp"
+#include "../plugin_loader.hpp"
+#include "../store_error.hpp"
 #include "commands.hpp"
 
 namespace customeriq::cli {
@@ -20,20 +23,27 @@ Reads one JSON event per line and runs each through the whole pipeline:
 decode, the handler plugin for its event_type, and the store (many events
 per transaction). Events already applied (same idempotency key) change
 nothing; invalid ones are kept in dead_letters with the reason.
-Prints a summary: applied, duplicates, dead-lettered. Exit 1 when some
-events could not be committed (store errors): rerun the same command.
+Prints a summary: applied, duplicates, dead-lettered.
 
   --quiet    no progress lines on stderr
+
+exit codes: 0 ok (dead-lettered events included), 1 FILE cannot be read,
+or some events could not be committed (store errors: run the same command
+again, applied events are skipped), 2 usage or configuration error, 3 the
+database cannot be opened or used
 )",
      run_ingest},
     {"profile", "Print a customer's profile as JSON",
      R"(usage: customeriq profile CUSTOMER_ID [--timeline-limit N] [--raw]
 
 Prints {customer, timeline (newest first), timeline_total, purchases,
-work_orders, knowledge} as JSON. Exit 1 for an unknown customer id.
+work_orders, knowledge} as JSON.
 
   --timeline-limit N   at most N timeline events (default 100)
   --raw                include each timeline event's raw_event_data
+
+exit codes: 0 ok, 1 no customer with that id, 2 usage or configuration
+error, 3 the database cannot be opened or used
 )",
      run_profile},
     {"search", "Full-text search over events, knowledge and customers",
@@ -47,6 +57,9 @@ trailing * matches a prefix (blue*).
   --customer ID   only this customer's rows
   --limit N       at most N hits (default 20)
   --fts           QUERY is FTS5 query syntax (OR, NEAR, "phrases", column:term)
+
+exit codes: 0 ok (also when nothing matches), 2 usage or configuration
+error (a malformed --fts query too), 3 the database cannot be opened or used
 )",
      run_search},
     {"validate", "Check a pipeline file and load its plugins, without running",
@@ -54,8 +67,11 @@ trailing * matches a prefix (blue*).
 
 Parses the pipeline YAML (default: --pipeline, CUSTOMERIQ_PIPELINE or the
 bundled default.yaml), loads every plugin, checks their config blocks and
-the event-type routes. Prints "ok" and exits 0, or prints each error with
-file and line and exits 2.
+the event-type routes. Prints "ok: FILE" with the number of handlers and
+the summarizer, or stops at the first error and prints it with file and
+line.
+
+exit codes: 0 ok (the pipeline is valid), 2 it is not, or a usage error
 )",
      run_validate},
     {"plugins", "List the plugins a pipeline loads, with versions and config keys",
@@ -66,19 +82,28 @@ version, file, the event types it handles and the config keys it accepts
 (type, default, description).
 
   --json   print JSON instead of text
+
+exit codes: 0 ok, 2 the pipeline or one of its plugins is invalid, or a
+usage error
 )",
      run_plugins},
     {"dead-letters", "List dead-lettered events, or replay them after a fix",
      R"(usage: customeriq dead-letters [--limit N] [--id N] [--replay]
 
 Lists events that could not be applied, newest first, as JSON lines:
-id, received_at, subject, reason, event_type, attempts, raw.
+id, received_at, subject, reason, event_type, idempotency_key, attempts,
+last_attempt_at, headers, raw.
 
-  --limit N   at most N rows (default 100)
+  --limit N   at most N rows (default 100; with --replay, all)
   --id N      only dead letter N
-  --replay    run the listed dead letters through the pipeline again;
-              those that now apply are removed, the others keep their row
-              with the new reason and attempts + 1
+  --replay    run the dead letters (oldest first, up to --limit) through
+              the pipeline again instead of listing them, and print a
+              summary; those that now apply are removed, the others keep
+              their row with the new reason and attempts + 1
+
+exit codes: 0 ok, 1 --replay --id N and there is no dead letter N, or some
+replayed events could not be committed, 2 usage or configuration error, 3
+the database cannot be opened or used
 )",
      run_dead_letters},
     {"reindex", "Rebuild the full-text search index from the tables",
@@ -86,7 +111,10 @@ id, received_at, subject, reason, event_type, attempts, raw.
 
 CustomerIQ indexes the rows it writes as it commits them. Rows inserted,
 changed or deleted by hand (sqlite3) are not in the search index until
-this command rebuilds it.
+this command rebuilds it. Prints the database and how long it took.
+
+exit codes: 0 ok, 2 usage or configuration error, 3 the database cannot be
+opened or used
 )",
      run_reindex},
     {"serve", "Take events from NATS (core or JetStream) into the profiles until stopped",
@@ -97,8 +125,7 @@ database, until SIGTERM or SIGINT: then it stops taking messages, commits
 and acknowledges everything received, prints a summary and exits 0. A
 second signal exits at once. A lost connection is never fatal: it
 reconnects forever with backoff; with no server reachable at start it
-keeps trying. Exit 2 for a configuration error (or NATS_ENABLED not true),
-1 when the server rejects the credentials.
+keeps trying. Passwords and tokens are never logged (URLs show ***).
 
 Core NATS (the default): a queue subscription per subject. Events
 published while no instance runs, or dropped as a slow consumer, are LOST.
@@ -106,8 +133,9 @@ JetStream (NATS_JETSTREAM=true): a durable pull consumer on a stream; each
 event is acked only after the transaction holding it has committed, so
 nothing is lost across crashes and restarts.
 
-Variables (environment, then .env, then the pipeline's `source:` block
-with the same names lower-cased without NATS_, e.g. `queue_group:`):
+Variables (environment, then .env; for NATS_ENABLED to NATS_MAX_ACK_PENDING
+also the pipeline's `source:` block, with the names lower-cased without
+NATS_, e.g. `queue_group:`):
   NATS_ENABLED               must be true to run (default false)
   NATS_SERVERS               comma-separated URLs, all used for failover
                              (default nats://localhost:4222)
@@ -139,6 +167,12 @@ with the same names lower-cased without NATS_, e.g. `queue_group:`):
   NATS_AUTO_CREATE_CUSTOMER  create unknown customers (default true)
   CUSTOMERIQ_DB, CUSTOMERIQ_PIPELINE, CUSTOMERIQ_LOG_LEVEL (debug logs each event)
 
+exit codes: 0 stopped by SIGTERM or SIGINT, everything received committed,
+1 the server rejected the credentials (or another NATS error retrying
+cannot fix, such as JetStream not enabled), or core NATS events that could
+not be committed, 2 configuration error (or NATS_ENABLED not true), 3 the
+database cannot be opened or used, 128 + N after a second signal N
+
 See docs/NATS.md.
 )",
      run_serve},
@@ -147,8 +181,9 @@ See docs/NATS.md.
                           [--subject-prefix P] [--jetstream] [--count N [--rate R]]
 
 Publishes the sample event of TYPE (purchase, support_ticket, repair,
-contact, note, profile_update), or of every type with --all, for the
-customer, on P.{customer_id}.{event_type}, with a Nats-Msg-Id header.
+contact, note, profile_update, work_order, observation: every type the
+default pipeline routes), or of every type with --all, for the customer,
+on P.{customer_id}.{event_type}, with a Nats-Msg-Id header.
 Sample ids are stable (customer + type): publishing them twice is
 harmless. For a customer other than cust_001 the sample's record ids get
 the customer as a suffix (ord_12345-cust_002), so customers do not share
@@ -168,6 +203,9 @@ a purchase or work order. Prints what was published.
                         with unique ids (Nats-Msg-Id, purchase_id, ...)
   --rate R              with --count: R events per second (default 0: as
                         fast as possible)
+
+exit codes: 0 ok, 1 no server reachable, the credentials rejected, or a
+publish failed, 2 usage or configuration error (a malformed --servers too)
 )",
      run_publish},
 };
@@ -186,10 +224,22 @@ options:
   --pipeline FILE    pipeline YAML (CUSTOMERIQ_PIPELINE; default: the bundled default.yaml)
   --log-level LEVEL  trace, debug, info, warn, error, off (CUSTOMERIQ_LOG_LEVEL; default info)
   -h, --help         this help; `customeriq COMMAND --help` for a command's
+                     options and exit codes
   --version          print the version
 
 A .env file in the working directory is read first; variables already in
-the environment win over it.
+the environment win over it. An empty --db, --pipeline, CUSTOMERIQ_DB or
+CUSTOMERIQ_PIPELINE is an error.
+
+exit codes:
+  0  ok
+  1  not found (no customer with that id, no dead letter with that id), or
+     another failure: an input file that cannot be read, events that could
+     not be committed, NATS unreachable or refusing the credentials
+  2  usage or configuration error: options, variables, .env, the pipeline
+     and its plugins
+  3  the database cannot be opened or used: not a database, missing (for
+     reading), corrupt, of a newer schema, read-only, an I/O error
 )";
 }
 
@@ -202,6 +252,12 @@ void configure_logging(const std::optional<std::string>& flag) {
   if (parsed == spdlog::level::off && level != "off")
     throw UsageError("unknown log level '" + level + "' (trace, debug, info, warn, error, off)");
   spdlog::set_level(parsed);
+}
+
+// The exit codes are listed in print_help().
+int fail(const std::exception& error, int exit_code) {
+  std::cerr << "customeriq: " << error.what() << "\n";
+  return exit_code;
 }
 
 }  // namespace
@@ -256,11 +312,17 @@ int main(int argc, char** argv) {
     }
     throw UsageError("unknown command '" + name + "' (see customeriq --help)");
   } catch (const UsageError& error) {
-    std::cerr << "customeriq: " << error.what() << "\n";
-    return 2;
+    return fail(error, 2);
+  } catch (const ConfigError& error) {
+    return fail(error, 2);
+  } catch (const PluginError& error) {
+    return fail(error, 2);
+  } catch (const StoreError& error) {
+    return fail(error, 3);
+  } catch (const SQLite::Exception& error) {
+    return fail(error, 3);
   } catch (const std::exception& error) {
-    std::cerr << "customeriq: " << error.what() << "\n";
-    return 1;
+    return fail(error, 1);
   }
 }
 

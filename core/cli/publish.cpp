@@ -26,7 +26,10 @@ struct Sample {
   const char* json;
 };
 
-// The first three are the seed's payloads, byte for byte (for cust_001).
+// One per event type the default pipeline routes, in the order of a
+// customer's story: the work order the repair opens is completed by the
+// work_order sample, so that one comes after it. The first three are the
+// seed's payloads, byte for byte (for cust_001).
 constexpr Sample kSamples[] = {
     {"purchase",
      R"({"customer_id":"cust_001","event_type":"purchase","timestamp":1734134400,"source_service":"e-commerce-service","data":{"purchase_id":"ord_12345","product_name":"Wireless Headphones Pro","product_sku":"WHP-2000","quantity":1,"price":299.99,"total":299.99,"warranty_expires":1765670400,"customer_name":"John Smith","email":"john.smith@example.com"},"metadata":{"session_id":"sess_abc123","payment_method":"credit_card"}})"},
@@ -40,6 +43,10 @@ constexpr Sample kSamples[] = {
      R"({"customer_id":"cust_001","event_type":"note","timestamp":1734480000,"source_service":"crm","data":{"content":"Prefers email over phone calls; interested in the noise-cancelling upgrade.","category":"preference","importance":"high","tags":["preference","upsell"]}})"},
     {"profile_update",
      R"({"customer_id":"cust_001","event_type":"profile_update","timestamp":1734566400,"source_service":"crm","data":{"name":"John Smith","email":"john.smith@example.com","phone":"+1-555-0100","company":"Acme Corp","tags":["vip"]}})"},
+    {"work_order",
+     R"({"customer_id":"cust_001","event_type":"work_order","timestamp":1734652800,"source_service":"repair-service","data":{"work_order_id":"WO-9999","status":"completed","resolution":"Replaced the Bluetooth module; pairing tested with three phones","cost":0,"completed_date":1734652800,"assigned_to":"technician_05"},"metadata":{"covered_by":"warranty"}})"},
+    {"observation",
+     R"({"customer_id":"cust_001","event_type":"observation","timestamp":1734739200,"source_service":"retail-store","data":{"title":"In-store visit","content":"Tried the noise-cancelling model in store and asked twice about battery life.","category":"behavior","importance":"medium","tags":["in-store","battery"]}})"},
 };
 
 std::string known_types() {
@@ -64,13 +71,15 @@ std::string payload(const Sample& sample, const std::string& customer,
     const std::string type = sample.event_type;
     if (type == "purchase") data["purchase_id"] = data["purchase_id"].get<std::string>() + "-" + *suffix;
     else if (type == "support_ticket") data["ticket_id"] = data["ticket_id"].get<std::string>() + "-" + *suffix;
-    else if (type == "repair") data["work_order_id"] = data["work_order_id"].get<std::string>() + "-" + *suffix;
+    else if (type == "repair" || type == "work_order")
+      data["work_order_id"] = data["work_order_id"].get<std::string>() + "-" + *suffix;
   }
   if (unique) {
     event["timestamp"] = static_cast<std::int64_t>(std::time(nullptr));
     auto& data = event["data"];
     const std::string type = sample.event_type;
-    if (type == "note") data["content"] = data["content"].get<std::string>() + " (" + *unique + ")";
+    if (type == "note" || type == "observation")
+      data["content"] = data["content"].get<std::string>() + " (" + *unique + ")";
     else if (type == "contact") data["subject"] = "Call " + *unique;
   }
   return event.dump();
@@ -190,10 +199,9 @@ int run_publish(Args& args, const GlobalOptions& /*global*/) {
     throw UsageError("--subject-prefix must be a plain subject such as customer.events");
 
   // Servers, auth and TLS as `serve` reads them; --servers wins.
-  const NatsConfig config = read_nats_config(nlohmann::json::object(), "", [&](const char* name) {
-    if (servers && std::string_view(name) == "NATS_SERVERS") return std::optional<std::string>(*servers);
-    return env(name);
-  });
+  std::vector<NatsOption> options;
+  if (servers) options.push_back({"NATS_SERVERS", "--servers", *servers});
+  const NatsConfig config = read_nats_config(nlohmann::json::object(), "", env, options);
   NatsConnection connection(config, nullptr);
   connection.connect();
   Publisher publisher(connection.handle(), jetstream);

@@ -1,7 +1,6 @@
 // customeriq profile and search: read-only, on their own connection.
 #include <iostream>
 
-#include "../store_reader.hpp"
 #include "common.hpp"
 
 namespace customeriq::cli {
@@ -13,7 +12,7 @@ int run_profile(Args& args, const GlobalOptions& global) {
   options.include_raw_event_data = args.flag("--raw");
   const auto ids = args.positionals(1);
   if (ids.empty()) throw UsageError("profile needs a CUSTOMER_ID");
-  StoreReader reader(settings_for(global).database);
+  StoreReader reader = open_reader(settings_for(global).database);
   auto profile = reader.profile(ids[0], options);
   if (!profile) {
     std::cerr << "customeriq: no customer with id '" << ids[0] << "'\n";
@@ -33,7 +32,7 @@ int run_search(Args& args, const GlobalOptions& global) {
   if (words.empty()) throw UsageError("search needs a QUERY");
   std::string query;
   for (const auto& word : words) query += (query.empty() ? "" : " ") + word;
-  StoreReader reader(settings_for(global).database);
+  StoreReader reader = open_reader(settings_for(global).database);
   try {
     std::cout << reader.search(query, options).dump(2) << "\n";
   } catch (const std::invalid_argument& error) {

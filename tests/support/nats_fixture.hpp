@@ -81,6 +81,25 @@ std::filesystem::path nats_server_binary();
 // A loopback port nobody listens on right now.
 int free_port();
 
+// A loopback port with a socket listening on it (connections are never
+// accepted), held until destroyed: a port that is taken.
+class TakenPort {
+ public:
+  TakenPort();
+  ~TakenPort();
+  TakenPort(const TakenPort&) = delete;
+  TakenPort& operator=(const TakenPort&) = delete;
+  int port() const { return port_; }
+
+ private:
+  int fd_ = -1;
+  int port_ = 0;
+};
+
+// GET http://127.0.0.1:<port><path> (HTTP/1.0): the whole response, status
+// line and headers included; nullopt when nothing listens there.
+std::optional<std::string> http_get(int port, const std::string& path);
+
 // Polls until condition() holds; false at the timeout.
 bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds timeout,
                 std::chrono::milliseconds poll = 50ms);
