@@ -126,7 +126,9 @@ int run_batches(const InternalArgs& args) {
     apply_variant(*db, args.variant, store_raw, ceiling_options);
     ceiling = std::make_unique<CeilingWriter>(*db, ceiling_options);
   } else {
-    store = std::make_unique<StoreWriter>(args.db, WriterOptions{});
+    WriterOptions options;
+    options.durable_commits = args.mode == "writer_durable";  // JetStream's commits
+    store = std::make_unique<StoreWriter>(args.db, options);
   }
 
   std::vector<WriteItem> items;
@@ -298,7 +300,7 @@ std::vector<std::string> internal_argv(const InternalArgs& args) {
 }
 
 int run_internal(const InternalArgs& args) {
-  if (args.mode == "ceiling" || args.mode == "writer") return run_batches(args);
+  if (args.mode == "ceiling" || args.mode == "writer" || args.mode == "writer_durable") return run_batches(args);
   if (args.mode == "inproc") return run_inproc(args);
   throw std::invalid_argument("unknown internal mode " + args.mode);
 }

@@ -54,6 +54,7 @@ constexpr const char* kUsage = R"(usage: customeriq_bench [options]
 Measures, in one run and on the same N generated events:
   (a)  the ceiling: the pipeline's rows written with bare prepared statements
   (a') the project's StoreWriter alone on the same batches (no threads)
+  (a'') the same with synchronous=FULL, as JetStream commits (ack after fsync)
   (b)  `customeriq ingest FILE` (the real binary, a child process)
   (c)  `customeriq serve`, core NATS, publisher at full speed
   (d)  `customeriq serve`, JetStream, publisher at full speed
@@ -72,7 +73,7 @@ options:
   --latency-seconds S  length of each latency phase (default 10)
   --read-events N      events in the read database (default 1000000)
   --read-customers N   customers in it (default 100000)
-  --skip LIST          comma-separated: a,a2,b,c,d,blat,inproc,clat,dlat,tuned,reads
+  --skip LIST          comma-separated: a,a2,a3,b,c,d,blat,inproc,clat,dlat,tuned,reads
   --experiments        also run the ceiling's schema experiments
   --smoke              tiny run for the tests: small read DB, checks that
                        (a), (a') and (b) wrote exactly the same rows; exit 1 if not
@@ -854,7 +855,7 @@ struct Bench {
         out << "| " << row.label << " | — | skipped: " << row.skipped << " | | | | | | |\n";
         continue;
       }
-      const bool throughput = row.key == "a" || row.key == "a_2" || row.key == "a2" || row.key == "b" ||
+      const bool throughput = row.key == "a" || row.key == "a_2" || row.key == "a2" || row.key == "a3" || row.key == "b" ||
                               row.key == "b_tuned" || row.key == "c" || row.key == "d" || row.key.rfind("x_", 0) == 0;
       out << "| " << row.label << " | " << row.events << " | ";
       if (throughput) out << fmt("%.0f", row.events_per_second);
@@ -1084,6 +1085,9 @@ int run(int argc, char** argv) {
 
   step("a", "(a) ceiling: same rows, bare prepared statements", [&] { bench.run_batch_mode("a", "ceiling", "(a) ceiling: same rows, bare prepared statements"); });
   step("a2", "(a') StoreWriter::apply_batch alone", [&] { bench.run_batch_mode("a2", "writer", "(a') StoreWriter::apply_batch alone"); });
+  step("a3", "(a'') StoreWriter alone, synchronous=FULL (JetStream)", [&] {
+    bench.run_batch_mode("a3", "writer_durable", "(a'') StoreWriter alone, synchronous=FULL (JetStream)");
+  });
   step("b", "(b) customeriq ingest FILE", [&] { bench.run_ingest(); });
   step("c", "(c) serve, core NATS, full-speed publisher", [&] { bench.run_serve(false); }, nats_reason);
   step("d", "(d) serve, JetStream, full-speed publisher", [&] { bench.run_serve(true); }, nats_reason);
