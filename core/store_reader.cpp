@@ -81,8 +81,8 @@ std::optional<Json> StoreReader::profile(const std::string& customer_id, const P
   profile["customer"] = row_to_json(customer, {"tags", "custom_fields"});
 
   SQLite::Statement timeline(
-      *db_, std::string("SELECT id, event_type, event_date, title, description, amount, status, "
-                        "metadata, agent_notes, source_service, ") +
+      *db_, std::string("SELECT id, original_id, event_type, event_date, title, description, "
+                        "amount, status, metadata, agent_notes, source_service, ") +
                 (options.include_raw_event_data ? "raw_event_data, " : "") +
                 "created_at FROM customer_events WHERE customer_id = ?1 "
                 "ORDER BY event_date DESC, id DESC LIMIT ?2");
@@ -105,8 +105,8 @@ std::optional<Json> StoreReader::profile(const std::string& customer_id, const P
   profile["work_orders"] = all_rows(work_orders, {"metadata"});
 
   SQLite::Statement knowledge(*db_,
-                              "SELECT id, content, category, importance, tags, source, created_at, "
-                              "updated_at FROM customer_knowledge WHERE customer_id = ?1 "
+                              "SELECT id, original_id, content, category, importance, tags, source, "
+                              "created_at, updated_at FROM customer_knowledge WHERE customer_id = ?1 "
                               "ORDER BY importance DESC, created_at DESC, id DESC");
   knowledge.bind(1, customer_id);
   profile["knowledge"] = all_rows(knowledge, {"tags"});

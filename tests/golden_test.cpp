@@ -1,16 +1,25 @@
 // Golden cases: plain-text files under tests/golden/, events in → rows out.
 //
 //   # comment
+//   database: FILE.sql           optional, may repeat: SQL run in the fresh
+//                                database first (tests/fixtures/FILE.sql)
 //   events:
 //   {"event_type": ...}          one JSON event per line, up to a blank line
-//   env: NAME=value              optional, for the ingest run
+//   env: NAME=value              optional, for the ingest run and run: lines
 //   ingest: applied 3, duplicates 0, dead-lettered 0    optional summary check
+//   log: TEXT                    optional, may repeat: the ingest's stderr
+//                                contains TEXT
 //   query: SELECT ...            then the expected rows, up to a blank line;
 //   ----                         columns joined by |, NULL for null, REAL as
 //   row|row                      SQLite prints it
+//   run: COMMAND ARGS            customeriq COMMAND ARGS (split on spaces) on
+//   ----                         the database, which must exit 0 and print
+//   line                         lines containing each expected line, in
+//                                this order, up to a blank line
 //
 // Every file is fed through the real `customeriq ingest` with the bundled
-// default pipeline, into a fresh database.
+// default pipeline, into a fresh database; queries and runs follow, in the
+// file's order.
 #include <catch2/catch.hpp>
 
 #include <fstream>
@@ -25,25 +34,47 @@ using namespace customeriq::test;
 
 namespace {
 
-struct GoldenQuery {
-  std::string sql;
+struct GoldenCheck {
+  enum Kind { query, run } kind = query;
+  std::string text;  // the SQL, or the command's arguments
   std::string expected;
   int line = 0;
 };
 
 struct GoldenCase {
+  std::vector<std::string> databases;
   std::string events;
   std::map<std::string, std::string> env;
   std::string summary;
-  std::vector<GoldenQuery> queries;
+  std::vector<std::string> logs;
+  std::vector<GoldenCheck> checks;
 };
+
+std::vector<std::string> split_on_spaces(const std::string& text) {
+  std::istringstream in(text);
+  std::vector<std::string> words;
+  for (std::string word; in >> word;) words.push_back(word);
+  return words;
+}
+
+// Each expected line is part of an output line, after the previous one's.
+std::string missing_line(const std::string& output, const std::string& expected) {
+  std::istringstream out(output), wanted(expected);
+  std::string line, want;
+  while (std::getline(wanted, want)) {
+    bool found = false;
+    while (!found && std::getline(out, line)) found = line.find(want) != std::string::npos;
+    if (!found) return want;
+  }
+  return "";
+}
 
 GoldenCase parse(const std::filesystem::path& file) {
   std::ifstream in(file);
   GoldenCase golden;
   std::string line;
   int number = 0;
-  enum { none, events, query_sql, query_rows } state = none;
+  enum { none, events, check_text, check_expected } state = none;
   while (std::getline(in, line)) {
     ++number;
     if (state == none && (line.empty() || line[0] == '#')) continue;
@@ -53,12 +84,14 @@ GoldenCase parse(const std::filesystem::path& file) {
     }
     if (state == events) {
       golden.events += line + "\n";
-    } else if (state == query_sql) {
-      if (line == "----") state = query_rows;
-      else golden.queries.back().sql += " " + line;
-    } else if (state == query_rows) {
-      auto& expected = golden.queries.back().expected;
+    } else if (state == check_text) {
+      if (line == "----") state = check_expected;
+      else golden.checks.back().text += " " + line;
+    } else if (state == check_expected) {
+      auto& expected = golden.checks.back().expected;
       expected += (expected.empty() ? "" : "\n") + line;
+    } else if (line.rfind("database: ", 0) == 0) {
+      golden.databases.push_back(line.substr(10));
     } else if (line == "events:") {
       state = events;
     } else if (line.rfind("env: ", 0) == 0) {
@@ -66,9 +99,14 @@ GoldenCase parse(const std::filesystem::path& file) {
       golden.env[assignment.substr(0, assignment.find('='))] = assignment.substr(assignment.find('=') + 1);
     } else if (line.rfind("ingest: ", 0) == 0) {
       golden.summary = line.substr(8);
+    } else if (line.rfind("log: ", 0) == 0) {
+      golden.logs.push_back(line.substr(5));
     } else if (line.rfind("query: ", 0) == 0) {
-      golden.queries.push_back({line.substr(7), "", number});
-      state = query_sql;
+      golden.checks.push_back({GoldenCheck::query, line.substr(7), "", number});
+      state = check_text;
+    } else if (line.rfind("run: ", 0) == 0) {
+      golden.checks.push_back({GoldenCheck::run, line.substr(5), "", number});
+      state = check_text;
     } else {
       FAIL(file.string() << ":" << number << ": unexpected line: " << line);
     }
@@ -89,22 +127,37 @@ TEST_CASE("golden cases: events in, rows out", "[golden]") {
     DYNAMIC_SECTION(file.filename().string()) {
       const GoldenCase golden = parse(file);
       REQUIRE_FALSE(golden.events.empty());
-      REQUIRE_FALSE(golden.queries.empty());
+      REQUIRE_FALSE(golden.checks.empty());
       TempDir dir;
+      const auto database = dir / "db.sqlite";
+      if (!golden.databases.empty()) {
+        SQLite::Database db(database.string(), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+        for (const auto& sql : golden.databases) db.exec(read_file(source_dir() / "tests/fixtures" / sql));
+      }
       write_file(dir / "events.jsonl", golden.events);
       ProcessOptions options;
       options.env = golden.env;
-      auto result = run_customeriq({"--db", (dir / "db.sqlite").string(), "ingest", "--quiet",
+      auto result = run_customeriq({"--db", database.string(), "ingest", "--quiet",
                                     (dir / "events.jsonl").string()},
                                    options);
       INFO(result.err);
       REQUIRE(result.exit_code == 0);
       if (!golden.summary.empty()) CHECK_THAT(result.out, Catch::Contains(golden.summary));
+      for (const auto& log : golden.logs) CHECK_THAT(result.err, Catch::Contains(log));
 
-      SQLite::Database db((dir / "db.sqlite").string(), SQLite::OPEN_READONLY);
-      for (const auto& query : golden.queries) {
-        INFO(file.filename().string() << ":" << query.line << ":" << query.sql);
-        CHECK(rows_as_text(db, query.sql) == query.expected);
+      for (const auto& check : golden.checks) {
+        INFO(file.filename().string() << ":" << check.line << ":" << check.text);
+        if (check.kind == GoldenCheck::query) {
+          SQLite::Database db(database.string(), SQLite::OPEN_READONLY);
+          CHECK(rows_as_text(db, check.text) == check.expected);
+          continue;
+        }
+        std::vector<std::string> args{"--db", database.string()};
+        for (auto& word : split_on_spaces(check.text)) args.push_back(std::move(word));
+        const auto run = run_customeriq(args, options);
+        INFO(run.out << run.err);
+        CHECK(run.exit_code == 0);
+        CHECK(missing_line(run.out, check.expected) == "");
       }
     }
   }

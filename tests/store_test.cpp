@@ -1,5 +1,5 @@
-// The store: every mutation, identity, idempotency, dead letters, FTS and
-// migrations, on real SQLite files.
+// The store: every mutation, identity, idempotency, dead letters and FTS,
+// on real SQLite files (opening and migrations: store_schema_test.cpp).
 #include <catch2/catch.hpp>
 
 #include <SQLiteCpp/Database.h>
@@ -304,40 +304,6 @@ TEST_CASE("profile has the customer, newest-first timeline and every related row
   CHECK((*profile)["timeline_total"] == 2);
   CHECK(reader.profile("cust_1", {.timeline_limit = 1})->at("timeline").size() == 1);
   CHECK_FALSE(reader.profile("nobody"));
-}
-
-TEST_CASE("a database made by the seed (five tables, no version) is migrated with its rows", "[store][migrations]") {
-  TempDir dir;
-  const auto path = dir / "seed.sqlite";
-  {
-    SQLite::Database seed(path.string(), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
-    seed.exec(R"sql(
-      CREATE TABLE customers (id TEXT PRIMARY KEY, name TEXT, email TEXT, phone TEXT, company TEXT,
-        status TEXT NOT NULL DEFAULT 'active', customer_since INTEGER, lifetime_value REAL NOT NULL DEFAULT 0,
-        tags TEXT NOT NULL DEFAULT '[]', custom_fields TEXT NOT NULL DEFAULT '{}', created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);
-      INSERT INTO customers(id, name, email, created_at, updated_at) VALUES ('old_1', 'Old Timer', 'old@example.com', 1, 1);)sql");
-  }
-  {
-    auto db = open_store_for_writing(path);
-    CHECK(db->execAndGet("PRAGMA user_version").getInt() == latest_schema_version());
-    CHECK(db->execAndGet("PRAGMA journal_mode").getString() == "wal");
-  }
-  StoreReader reader(path);
-  CHECK(reader.profile("old_1")->at("customer")["name"] == "Old Timer");
-  CHECK(reader.search("timer")[0]["customer_id"] == "old_1");  // FTS rebuilt over old rows
-}
-
-TEST_CASE("migrating twice changes nothing - a newer schema is refused", "[store][migrations]") {
-  TempDir dir;
-  const auto path = dir / "db.sqlite";
-  open_store_for_writing(path);
-  {
-    auto db = open_store_for_writing(path);
-    CHECK(db->execAndGet("PRAGMA user_version").getInt() == latest_schema_version());
-    db->exec("PRAGMA user_version = 99");
-  }
-  REQUIRE_THROWS_WITH(open_store_for_writing(path), Catch::Contains("schema version 99, newer than this customeriq"));
-  REQUIRE_THROWS_WITH(StoreReader(path), Catch::Contains("schema version 99"));
 }
 
 TEST_CASE("a batch of 500 events over 7 customers applies in one call", "[store]") {
