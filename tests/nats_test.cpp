@@ -929,3 +929,27 @@ TEST_CASE("the README's steps give each seed event once: publish --all, then ing
   CHECK(query_count(database, "SELECT count(*) FROM customer_events") == published);
   CHECK(query_count(database, "SELECT count(*) FROM customer_knowledge WHERE source = 'support_ticket:TKT-5678'") == 1);
 }
+
+TEST_CASE("the first signal ends serve even while the store stays locked", "[nats]") {
+  TempDir dir;
+  NatsServer server(without_jetstream());
+  const auto database = dir / "db.sqlite";
+  Service service(dir, serve_env(server, database));
+  service.require_started();
+  publish(dir, server, {"--event", "purchase"});
+  REQUIRE(eventually([&] { return purchases(database) == 1; }, 20s));
+  SQLite::Database lock(database.string(), SQLite::OPEN_READWRITE);
+  lock.exec("BEGIN IMMEDIATE");  // held for the whole test: the writer cannot commit
+  publish(dir, server, {"--event", "repair"});
+  REQUIRE(service.process.wait_for_log("[Writer] store error", 30s));  // busy past the timeout: retrying
+  service.process.signal(SIGTERM);
+  const auto code = service.process.wait_for(30s);  // at most one busy timeout (10 s) more
+  INFO(service.process.err());
+  REQUIRE(code.has_value());
+  CHECK(*code == 1);  // core NATS: an event was not committed
+  CHECK_THAT(service.process.err(), Catch::Contains("(shutting down)"));
+  const auto summary = parse_summary(service.process.err());
+  REQUIRE(summary.has_value());
+  CHECK(summary->not_committed == 1);
+  lock.exec("ROLLBACK");
+}
