@@ -11,12 +11,12 @@
 
 #include "ceiling.hpp"
 #include "latency.hpp"
-#include "paths.hpp"
-#include "pipeline.hpp"
-#include "pipeline_config.hpp"
-#include "store_schema.hpp"
-#include "store_writer.hpp"
-#include "writer_thread.hpp"
+#include "config/paths.hpp"
+#include "pipeline/pipeline.hpp"
+#include "config/pipeline_config.hpp"
+#include "store/store_schema.hpp"
+#include "store/store_writer.hpp"
+#include "pipeline/writer_thread.hpp"
 
 namespace customeriq::bench {
 namespace {

@@ -32,9 +32,9 @@
 #include "latency.hpp"
 #include "nats_bench.hpp"
 #include "proc.hpp"
-#include "store_reader.hpp"
-#include "paths.hpp"
-#include "store_schema.hpp"
+#include "store/store_reader.hpp"
+#include "config/paths.hpp"
+#include "store/store_schema.hpp"
 
 #ifndef CUSTOMERIQ_BINARY
 #error "CMake defines CUSTOMERIQ_BINARY"

@@ -2,7 +2,7 @@
 // letter with a reason that names what is wrong — never an exception.
 #include <catch2/catch.hpp>
 
-#include "event_decoder.hpp"
+#include "pipeline/event_decoder.hpp"
 #include "text.hpp"
 
 using namespace customeriq;

@@ -11,7 +11,7 @@
 #include <SQLiteCpp/Statement.h>
 #include <nlohmann/json.hpp>
 
-#include "nats_config.hpp"
+#include "sources/nats/nats_config.hpp"
 #include "support/nats_fixture.hpp"
 
 using namespace customeriq::test;

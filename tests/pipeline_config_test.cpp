@@ -3,8 +3,8 @@
 
 #include <cstdlib>
 
-#include "pipeline.hpp"
-#include "pipeline_config.hpp"
+#include "pipeline/pipeline.hpp"
+#include "config/pipeline_config.hpp"
 #include "support/test_support.hpp"
 
 using namespace customeriq;

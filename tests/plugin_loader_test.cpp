@@ -1,8 +1,8 @@
 // Loading real plugin .so files through Boost.DLL.
 #include <catch2/catch.hpp>
 
-#include "plugin_context.hpp"
-#include "plugin_loader.hpp"
+#include "plugin_host/plugin_context.hpp"
+#include "plugin_host/plugin_loader.hpp"
 #include "support/test_support.hpp"
 
 using namespace customeriq;

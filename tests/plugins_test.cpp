@@ -15,8 +15,8 @@
 
 #include <customeriq/sdk/sdk.hpp>
 
-#include "plugin_context.hpp"
-#include "plugin_loader.hpp"
+#include "plugin_host/plugin_context.hpp"
+#include "plugin_host/plugin_loader.hpp"
 
 namespace sdk = customeriq::sdk;
 using customeriq::Json;

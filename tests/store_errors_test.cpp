@@ -9,11 +9,11 @@
 #include <SQLiteCpp/Database.h>
 #include <SQLiteCpp/Statement.h>
 
-#include "event_decoder.hpp"
-#include "pipeline.hpp"
-#include "store_writer.hpp"
+#include "pipeline/event_decoder.hpp"
+#include "pipeline/pipeline.hpp"
+#include "store/store_writer.hpp"
 #include "support/test_support.hpp"
-#include "writer_thread.hpp"
+#include "pipeline/writer_thread.hpp"
 
 using namespace customeriq;
 using customeriq::test::rows_as_text;

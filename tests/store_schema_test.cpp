@@ -14,10 +14,10 @@
 #include <SQLiteCpp/Database.h>
 #include <SQLiteCpp/Statement.h>
 
-#include "store_error.hpp"
-#include "store_reader.hpp"
-#include "store_schema.hpp"
-#include "store_writer.hpp"
+#include "store/store_error.hpp"
+#include "store/store_reader.hpp"
+#include "store/store_schema.hpp"
+#include "store/store_writer.hpp"
 #include "support/nats_fixture.hpp"
 #include "support/test_support.hpp"
 

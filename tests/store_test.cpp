@@ -5,10 +5,10 @@
 #include <SQLiteCpp/Database.h>
 #include <SQLiteCpp/Statement.h>
 
-#include "event_decoder.hpp"
-#include "store_reader.hpp"
-#include "store_schema.hpp"
-#include "store_writer.hpp"
+#include "pipeline/event_decoder.hpp"
+#include "store/store_reader.hpp"
+#include "store/store_schema.hpp"
+#include "store/store_writer.hpp"
 #include "support/test_support.hpp"
 
 using namespace customeriq;

@@ -3,11 +3,11 @@
 
 #include <memory>
 
-#include "../pipeline.hpp"
-#include "../settings.hpp"
-#include "../store_error.hpp"
-#include "../store_reader.hpp"
-#include "../writer_thread.hpp"
+#include "pipeline/pipeline.hpp"
+#include "config/settings.hpp"
+#include "store/store_error.hpp"
+#include "store/store_reader.hpp"
+#include "pipeline/writer_thread.hpp"
 #include "commands.hpp"
 
 namespace customeriq::cli {

@@ -8,8 +8,8 @@
 #include <SQLiteCpp/Statement.h>
 #include <spdlog/spdlog.h>
 
-#include "../store_reader.hpp"
-#include "../store_schema.hpp"
+#include "store/store_reader.hpp"
+#include "store/store_schema.hpp"
 #include "common.hpp"
 
 namespace customeriq::cli {

@@ -7,9 +7,9 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
-#include "../environment.hpp"
-#include "../plugin_loader.hpp"
-#include "../store_error.hpp"
+#include "config/environment.hpp"
+#include "plugin_host/plugin_loader.hpp"
+#include "store/store_error.hpp"
 #include "commands.hpp"
 
 namespace customeriq::cli {

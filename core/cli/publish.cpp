@@ -12,8 +12,9 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
-#include "../nats_config.hpp"
-#include "../nats_source.hpp"
+#include "sources/nats/nats_config.hpp"
+#include "sources/nats/nats_connection.hpp"
+#include "sources/nats/nats_support.hpp"
 #include "commands.hpp"
 
 namespace customeriq::cli {

@@ -11,8 +11,9 @@
 
 #include <spdlog/spdlog.h>
 
-#include "../nats_config.hpp"
-#include "../nats_source.hpp"
+#include "sources/nats/nats_config.hpp"
+#include "sources/nats/jetstream_source.hpp"
+#include "sources/nats/nats_source.hpp"
 #include "common.hpp"
 
 namespace customeriq::cli {
@@ -119,7 +120,8 @@ int run_serve(Args& args, const GlobalOptions& global) {
   int exit_code = 0;
   std::unique_ptr<EventSource> source;
   try {
-    source = make_event_source(config, writer, *stop);
+    if (config.jetstream) source = std::make_unique<JetStreamSource>(config, writer, *stop);
+    else source = std::make_unique<NatsSource>(config, writer, *stop);
     if (source->start()) {
       spdlog::info("[NATS] Service started successfully");
       source->run();

@@ -1,4 +1,4 @@
-#include "plugin_context.hpp"
+#include "plugin_host/plugin_context.hpp"
 
 #include <spdlog/spdlog.h>
 

@@ -1,4 +1,4 @@
-#include "event_decoder.hpp"
+#include "pipeline/event_decoder.hpp"
 
 #include <algorithm>
 #include <cmath>

@@ -1,10 +1,20 @@
-#include "writer_thread.hpp"
+#include "pipeline/writer_thread.hpp"
 
 #include <algorithm>
 
 #include <spdlog/spdlog.h>
 
+#include "backoff.hpp"
+
 namespace customeriq {
+namespace {
+
+using namespace std::chrono_literals;
+
+// A batch the store could not take yet: 100 ms doubling to 6.4 s.
+constexpr Backoff kStoreRetryBackoff{100ms, 6400ms};
+
+}  // namespace
 
 WriterThread::WriterThread(const Pipeline& pipeline, StoreWriter& store, WriterThreadOptions options)
     : pipeline_(pipeline), store_(store), options_(options), thread_([this] { run(); }) {}
@@ -109,7 +119,7 @@ std::vector<Outcome> WriterThread::apply_with_retries(const std::vector<WriteIte
                       batch.size());
         return std::vector<Outcome>(batch.size(), Outcome::retry_later);
       }
-      const auto backoff = std::chrono::milliseconds(100) * (1 << std::min(attempt - 1, 6));
+      const auto backoff = kStoreRetryBackoff.after(attempt);
       spdlog::warn("[Writer] {}; retrying in {} ms (attempt {}/{})", error.what(), backoff.count(),
                    attempt, options_.transient_retries);
       std::unique_lock lock(mutex_);

@@ -1,4 +1,4 @@
-#include "store_reader.hpp"
+#include "store/store_reader.hpp"
 
 #include <algorithm>
 #include <sstream>
@@ -10,7 +10,7 @@
 #include <SQLiteCpp/Statement.h>
 #include <sqlite3.h>
 
-#include "store_schema.hpp"
+#include "store/store_schema.hpp"
 #include "text.hpp"
 
 namespace customeriq {

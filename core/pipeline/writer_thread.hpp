@@ -14,8 +14,9 @@
 #include <thread>
 #include <vector>
 
-#include "pipeline.hpp"
-#include "store_writer.hpp"
+#include "event_sink.hpp"
+#include "pipeline/pipeline.hpp"
+#include "store/store_writer.hpp"
 
 namespace customeriq {
 
@@ -38,7 +39,7 @@ struct WriterThreadOptions {
   int transient_retries = 5;
 };
 
-class WriterThread {
+class WriterThread final : public EventSink {
  public:
   // Called on the writer thread after each commit, with the batch and the
   // outcome of each item (e.g. for latency measurements).
@@ -51,10 +52,10 @@ class WriterThread {
 
   // Runs the message through the pipeline on the calling thread and queues
   // the result. Blocks while the queue is full (backpressure). Any thread.
-  void submit(RawMessage message);
+  void submit(RawMessage message) override;
 
   // Returns once everything submitted before the call is committed and acked.
-  void flush();
+  void flush() override;
 
   // Commits what is queued and stops the thread. submit() after stop() is an error.
   void stop();

@@ -10,7 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "environment.hpp"
+#include "config/environment.hpp"
 
 namespace customeriq {
 

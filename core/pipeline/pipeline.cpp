@@ -1,10 +1,10 @@
-#include "pipeline.hpp"
+#include "pipeline/pipeline.hpp"
 
 #include <spdlog/spdlog.h>
 
-#include "event_decoder.hpp"
+#include "pipeline/event_decoder.hpp"
 #include "text.hpp"
-#include "paths.hpp"
+#include "config/paths.hpp"
 
 namespace customeriq {
 

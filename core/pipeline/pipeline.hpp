@@ -8,9 +8,9 @@
 #include <unordered_map>
 #include <vector>
 
-#include "pipeline_config.hpp"
-#include "plugin_context.hpp"
-#include "plugin_loader.hpp"
+#include "config/pipeline_config.hpp"
+#include "plugin_host/plugin_context.hpp"
+#include "plugin_host/plugin_loader.hpp"
 #include "work_item.hpp"
 
 namespace customeriq {

@@ -5,7 +5,7 @@
 #include <cstddef>
 #include <string>
 
-#include "plugin_loader.hpp"
+#include "plugin_host/plugin_loader.hpp"
 
 namespace customeriq {
 

@@ -1,4 +1,4 @@
-#include "plugin_loader.hpp"
+#include "plugin_host/plugin_loader.hpp"
 
 #include <boost/dll/shared_library.hpp>
 

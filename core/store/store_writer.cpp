@@ -1,4 +1,4 @@
-#include "store_writer.hpp"
+#include "store/store_writer.hpp"
 
 #include <cmath>
 #include <ctime>
@@ -10,9 +10,9 @@
 #include <sqlite3.h>
 #include <spdlog/spdlog.h>
 
-#include "event_decoder.hpp"
+#include "pipeline/event_decoder.hpp"
 #include "hash.hpp"
-#include "store_schema.hpp"
+#include "store/store_schema.hpp"
 
 namespace customeriq {
 namespace {

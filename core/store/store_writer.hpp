@@ -9,7 +9,7 @@
 #include <unordered_set>
 #include <vector>
 
-#include "store_error.hpp"
+#include "store/store_error.hpp"
 #include "work_item.hpp"
 
 namespace SQLite {

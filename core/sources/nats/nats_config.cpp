@@ -1,4 +1,4 @@
-#include "nats_config.hpp"
+#include "sources/nats/nats_config.hpp"
 
 #include <algorithm>
 #include <cctype>

@@ -1,9 +1,9 @@
-#include "settings.hpp"
+#include "config/settings.hpp"
 
 #include <string>
 
-#include "environment.hpp"
-#include "paths.hpp"
+#include "config/environment.hpp"
+#include "config/paths.hpp"
 
 namespace customeriq {
 

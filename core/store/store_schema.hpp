@@ -6,7 +6,7 @@
 
 #include <SQLiteCpp/Database.h>
 
-#include "store_error.hpp"
+#include "store/store_error.hpp"
 
 namespace customeriq {
 

@@ -1,4 +1,4 @@
-#include "store_schema.hpp"
+#include "store/store_schema.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>

@@ -1,4 +1,4 @@
-#include "paths.hpp"
+#include "config/paths.hpp"
 
 #include <cstdlib>
 
