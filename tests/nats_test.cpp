@@ -513,18 +513,35 @@ TEST_CASE("core NATS: drops by a slow consumer are logged and counted", "[nats]"
   CHECK(summary.not_committed == 0);
 }
 
-TEST_CASE("a second signal exits at once while the first one waits for the store", "[nats]") {
+namespace {
+
+// core NATS serve with one purchase committed, then the database locked by
+// another connection (held until the object goes) and a repair published
+// that the writer cannot commit.
+struct ServiceWithLockedStore {
   TempDir dir;
-  NatsServer server(without_jetstream());
-  const auto database = dir / "db.sqlite";
-  Service service(dir, serve_env(server, database));
-  service.require_started();
-  publish(dir, server, {"--event", "purchase"});
-  REQUIRE(eventually([&] { return purchases(database) == 1; }, 20s));
-  SQLite::Database lock(database.string(), SQLite::OPEN_READWRITE);
-  lock.setBusyTimeout(5000);
-  lock.exec("BEGIN IMMEDIATE");  // the writer cannot commit now
-  publish(dir, server, {"--event", "repair"});
+  NatsServer server{without_jetstream()};
+  std::filesystem::path database = dir / "db.sqlite";
+  Service service{dir, serve_env(server, database)};
+  std::unique_ptr<SQLite::Database> lock;
+
+  ServiceWithLockedStore() {
+    service.require_started();
+    publish(dir, server, {"--event", "purchase"});
+    REQUIRE(eventually([&] { return purchases(database) == 1; }, 20s));
+    lock = std::make_unique<SQLite::Database>(database.string(), SQLite::OPEN_READWRITE);
+    lock->setBusyTimeout(5000);
+    lock->exec("BEGIN IMMEDIATE");
+    publish(dir, server, {"--event", "repair"});
+  }
+  ~ServiceWithLockedStore() { lock->exec("ROLLBACK"); }
+};
+
+}  // namespace
+
+TEST_CASE("a second signal exits at once while the first one waits for the store", "[nats]") {
+  ServiceWithLockedStore locked;
+  auto& service = locked.service;
   service.process.signal(SIGTERM);
   REQUIRE(service.process.wait_for_log("[NATS] SIGTERM received: shutting down", 10s));
   CHECK_FALSE(service.process.wait_for(500ms).has_value());  // still committing
@@ -534,7 +551,6 @@ TEST_CASE("a second signal exits at once while the first one waits for the store
   REQUIRE(code.has_value());
   CHECK(*code == 128 + SIGTERM);
   CHECK_THAT(service.process.err(), Catch::Contains("[NATS] Second signal: exiting at once"));
-  lock.exec("ROLLBACK");
 }
 
 TEST_CASE(".env in the working directory is read and the real environment wins and YAML source fills the rest", "[nats]") {
@@ -931,16 +947,8 @@ TEST_CASE("the README's steps give each seed event once: publish --all, then ing
 }
 
 TEST_CASE("the first signal ends serve even while the store stays locked", "[nats]") {
-  TempDir dir;
-  NatsServer server(without_jetstream());
-  const auto database = dir / "db.sqlite";
-  Service service(dir, serve_env(server, database));
-  service.require_started();
-  publish(dir, server, {"--event", "purchase"});
-  REQUIRE(eventually([&] { return purchases(database) == 1; }, 20s));
-  SQLite::Database lock(database.string(), SQLite::OPEN_READWRITE);
-  lock.exec("BEGIN IMMEDIATE");  // held for the whole test: the writer cannot commit
-  publish(dir, server, {"--event", "repair"});
+  ServiceWithLockedStore locked;  // for the whole test
+  auto& service = locked.service;
   REQUIRE(service.process.wait_for_log("[Writer] store error", 30s));  // busy past the timeout: retrying
   service.process.signal(SIGTERM);
   const auto code = service.process.wait_for(30s);  // at most one busy timeout (10 s) more
@@ -951,5 +959,4 @@ TEST_CASE("the first signal ends serve even while the store stays locked", "[nat
   const auto summary = parse_summary(service.process.err());
   REQUIRE(summary.has_value());
   CHECK(summary->not_committed == 1);
-  lock.exec("ROLLBACK");
 }
