@@ -137,6 +137,12 @@ TEST_CASE("credentials in headers are redacted before anything keeps them", "[de
   CHECK(std::get<sdk::Event>(valid).headers == expected);
 }
 
+TEST_CASE("header names and values that are not UTF-8 are escaped, so they can be stored", "[decoder]") {
+  auto decoded = decode_bytes("{oops", {{"X-Trace\xff", "a\xfe"}, {"Nats-Msg-Id", "\xc3"}});
+  const Headers expected{{"X-Trace\\xFF", "a\\xFE"}, {"Nats-Msg-Id", "\\xC3"}};
+  CHECK(std::get<DeadLetter>(decoded).headers == expected);
+}
+
 TEST_CASE("reasons are valid UTF-8 even when the payload is not", "[decoder]") {
   const std::string reason = reason_for("{\"customer_id\":\"c\xff\xfe\",\"event_type\":\"note\"}");
   CHECK_THAT(reason, Catch::StartsWith("not valid JSON: "));

@@ -221,3 +221,12 @@ TEST_CASE("writer thread: after begin_shutdown a failing batch is not retried", 
   CHECK(retry_later == 1);
   CHECK_FALSE(writer.fatal_error().has_value());
 }
+
+TEST_CASE("a dead letter whose headers are not UTF-8 is stored, not an exception", "[store][errors]") {
+  TempDir dir;
+  StoreWriter writer(dir / "db.sqlite", {});
+  WriteItem letter;
+  letter.content = DeadLetter{"bad", "{bad", "subj", {{"X-Bad", "\xff\xfe"}}, "", ""};
+  CHECK(writer.apply_batch({letter}) == std::vector{Outcome::dead_lettered});
+  CHECK(rows_as_text(writer.database(), "SELECT count(*) FROM dead_letters") == "1");
+}

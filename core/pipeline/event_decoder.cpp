@@ -216,8 +216,12 @@ bool is_sensitive_header(std::string_view name) {
 }
 
 std::variant<sdk::Event, DeadLetter> decode_event(RawMessage&& message, const DecodeLimits& limits) {
-  for (auto& [name, value] : message.headers)
+  // Headers are stored as JSON text: they must be UTF-8 like everything else.
+  for (auto& [name, value] : message.headers) {
+    if (!is_valid_utf8(name)) name = to_valid_utf8(name);
     if (is_sensitive_header(name)) value = "[redacted]";
+    else if (!is_valid_utf8(value)) value = to_valid_utf8(value);
+  }
 
   sdk::Event event;
   auto reject = [&](std::string reason) {

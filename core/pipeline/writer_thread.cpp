@@ -134,6 +134,18 @@ std::vector<Outcome> WriterThread::apply_with_retries(const std::vector<WriteIte
                     error.what(), batch.size());
       if (fatal_handler_) fatal_handler_(error.what());
       return std::vector<Outcome>(batch.size(), Outcome::retry_later);
+    } catch (const std::exception& error) {
+      // Not a SQLite error: a defect, not input (the decoder makes every
+      // value storable). Stop writing, loudly, rather than end the process
+      // with the batch half-acknowledged.
+      {
+        std::lock_guard lock(mutex_);
+        fatal_error_ = std::string("internal error while writing a batch: ") + error.what();
+      }
+      spdlog::error("[Writer] {}; no more events are written, {} events of this batch are not committed",
+                    *fatal_error(), batch.size());
+      if (fatal_handler_) fatal_handler_(*fatal_error());
+      return std::vector<Outcome>(batch.size(), Outcome::retry_later);
     }
   }
 }

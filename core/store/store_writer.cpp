@@ -108,7 +108,7 @@ std::optional<std::string> string_field(const sdk::Json& data, const char* key) 
 std::string headers_json(const Headers& headers) {
   sdk::Json array = sdk::Json::array();
   for (const auto& [name, value] : headers) array.push_back({name, value});
-  return array.dump();
+  return array.dump(-1, ' ', false, sdk::Json::error_handler_t::replace);
 }
 
 // Thrown by an event the store will not take: dead-letter it, keep the batch.
