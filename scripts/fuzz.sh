@@ -22,7 +22,7 @@ fi
 
 scripts/install-deps.sh fuzz
 
-build=build-fuzz
+build="build-fuzz"
 started=$(date +%s)
 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++-16 \
   -DCUSTOMERIQ_BUILD_FUZZ=ON -DCUSTOMERIQ_BUILD_TESTS=OFF -DCUSTOMERIQ_BUILD_BENCH=OFF >/dev/null
