@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages CustomerIQ builds, tests and runs with.
+# `install-deps.sh fuzz` adds the clang toolchain scripts/fuzz.sh builds with.
 # Does nothing when they are all present; uses sudo when not root.
 set -euo pipefail
 
@@ -9,6 +10,19 @@ packages=(
   libyaml-cpp-dev libspdlog-dev catch2
   nats-server sqlite3
 )
+case "${1:-}" in
+  "") ;;
+  fuzz)
+    # clang 16, not Debian's default clang 14: the core captures structured
+    # bindings in lambdas (C++20), which clang 14 rejects. libclang-rt holds
+    # libFuzzer and the sanitizer runtimes, llvm-16 the symbolizer.
+    packages+=(clang-16 libclang-rt-16-dev libfuzzer-16-dev llvm-16)
+    ;;
+  *)
+    echo "install-deps.sh: unknown argument '$1' (none, or: fuzz)" >&2
+    exit 2
+    ;;
+esac
 
 missing=()
 for package in "${packages[@]}"; do
