@@ -8,17 +8,10 @@
 #include <stdexcept>
 #include <unordered_set>
 
+#include "json_object_writer.hpp"
+
 namespace customeriq::bench {
 namespace {
-
-std::uint64_t splitmix64(std::uint64_t& x) {
-  std::uint64_t z = (x += 0x9E3779B97F4A7C15ULL);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-  return z ^ (z >> 31);
-}
-
-std::uint64_t rotl(std::uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
 
 // Real words first (they take the frequent ranks), then pronounceable
 // made-up words for the long tail (product names, jargon, typos...).
@@ -108,71 +101,6 @@ const char* pick(Rng& rng, const char* const (&items)[N]) {
   return items[rng.below(N)];
 }
 
-void append_escaped(std::string& out, std::string_view text) {
-  for (char c : text) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", c);
-          out += buf;
-        } else {
-          out += c;
-        }
-    }
-  }
-}
-
-// A tiny JSON object writer for flat-ish objects (keys are trusted).
-class ObjectWriter {
- public:
-  explicit ObjectWriter(std::string& out) : out_(out) { out_ += '{'; }
-  ObjectWriter& str(const char* key, std::string_view value) {
-    this->key(key);
-    out_ += '"';
-    append_escaped(out_, value);
-    out_ += '"';
-    return *this;
-  }
-  ObjectWriter& integer(const char* key, std::int64_t value) {
-    this->key(key);
-    out_ += std::to_string(value);
-    return *this;
-  }
-  ObjectWriter& number(const char* key, double value) {
-    this->key(key);
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%.2f", value);
-    out_ += buf;
-    return *this;
-  }
-  ObjectWriter& boolean(const char* key, bool value) {
-    this->key(key);
-    out_ += value ? "true" : "false";
-    return *this;
-  }
-  ObjectWriter& raw(const char* key, std::string_view json) {
-    this->key(key);
-    out_ += json;
-    return *this;
-  }
-  void close() { out_ += '}'; }
-
- private:
-  void key(const char* key) {
-    if (!first_) out_ += ',';
-    first_ = false;
-    out_ += '"';
-    out_ += key;
-    out_ += "\":";
-  }
-  std::string& out_;
-  bool first_ = true;
-};
-
 const std::vector<double>& zipf_cdf() {
   static const std::vector<double> cdf = [] {
     const auto& words = EventGenerator::vocabulary();
@@ -195,29 +123,6 @@ std::string padded(std::uint64_t value, int width) {
 }
 
 }  // namespace
-
-Rng::Rng(std::uint64_t seed) {
-  for (auto& s : s_) s = splitmix64(seed);
-}
-
-std::uint64_t Rng::next() {
-  const std::uint64_t result = rotl(s_[1] * 5, 7) * 9;
-  const std::uint64_t t = s_[1] << 17;
-  s_[2] ^= s_[0];
-  s_[3] ^= s_[1];
-  s_[1] ^= s_[2];
-  s_[0] ^= s_[3];
-  s_[2] ^= t;
-  s_[3] = rotl(s_[3], 45);
-  return result;
-}
-
-std::uint64_t Rng::below(std::uint64_t bound) {
-  // Lemire's multiply-shift (the tiny bias is irrelevant here, and it is deterministic).
-  return static_cast<std::uint64_t>((static_cast<unsigned __int128>(next()) * bound) >> 64);
-}
-
-double Rng::unit() { return static_cast<double>(next() >> 11) * 0x1.0p-53; }
 
 const std::vector<std::string>& EventGenerator::vocabulary() {
   static const std::vector<std::string> words = [] {

@@ -9,7 +9,7 @@
 #include <memory>
 #include <string>
 
-#include "proc.hpp"
+#include "children.hpp"
 
 typedef struct __natsConnection natsConnection;
 typedef struct __jsCtx jsCtx;
@@ -29,7 +29,7 @@ class NatsServer {
   std::filesystem::path executable_, work_dir_;
   bool jetstream_;
   int port_ = 0;
-  std::unique_ptr<Child> child_;
+  std::unique_ptr<ChildProcess> child_;
 };
 
 class Publisher {

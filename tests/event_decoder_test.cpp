@@ -137,10 +137,15 @@ TEST_CASE("credentials in headers are redacted before anything keeps them", "[de
   CHECK(std::get<sdk::Event>(valid).headers == expected);
 }
 
-TEST_CASE("header names and values that are not UTF-8 are escaped, so they can be stored", "[decoder]") {
-  auto decoded = decode_bytes("{oops", {{"X-Trace\xff", "a\xfe"}, {"Nats-Msg-Id", "\xc3"}});
+TEST_CASE("a subject, header names and values that are not UTF-8 are escaped, so they can be stored", "[decoder]") {
+  RawMessage message;
+  message.bytes = "{oops";
+  message.subject = "\x93" "customer.events.x";
+  message.headers = {{"X-Trace\xff", "a\xfe"}, {"Nats-Msg-Id", "\xc3"}};
+  auto decoded = decode_event(std::move(message), DecodeLimits{});
   const Headers expected{{"X-Trace\\xFF", "a\\xFE"}, {"Nats-Msg-Id", "\\xC3"}};
   CHECK(std::get<DeadLetter>(decoded).headers == expected);
+  CHECK(std::get<DeadLetter>(decoded).subject == "\\x93customer.events.x");
 }
 
 TEST_CASE("reasons are valid UTF-8 even when the payload is not", "[decoder]") {

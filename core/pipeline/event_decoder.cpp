@@ -216,7 +216,9 @@ bool is_sensitive_header(std::string_view name) {
 }
 
 std::variant<sdk::Event, DeadLetter> decode_event(RawMessage&& message, const DecodeLimits& limits) {
-  // Headers are stored as JSON text: they must be UTF-8 like everything else.
+  // The subject and headers are stored as text: UTF-8 like everything else.
+  if (!is_valid_utf8(message.subject)) message.subject = to_valid_utf8(message.subject);
+
   for (auto& [name, value] : message.headers) {
     if (!is_valid_utf8(name)) name = to_valid_utf8(name);
     if (is_sensitive_header(name)) value = "[redacted]";

@@ -1,12 +1,9 @@
 #include "nats_fixture.hpp"
 
 #include <arpa/inet.h>
-#include <fcntl.h>
 #include <netinet/in.h>
-#include <signal.h>
 #include <sys/socket.h>
 #include <sys/time.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <nats/nats.h>
@@ -20,85 +17,6 @@
 extern char** environ;
 
 namespace customeriq::test {
-
-// ------------------------------------------------------------ ChildProcess
-
-ChildProcess::ChildProcess(const std::filesystem::path& program, const std::vector<std::string>& args,
-                           const ProcessOptions& options, const std::filesystem::path& output_prefix)
-    : out_path_(output_prefix.string() + ".out"), err_path_(output_prefix.string() + ".err") {
-  std::vector<std::string> environment = child_environment(options);
-  // Everything the child needs, built before fork: only async-signal-safe
-  // calls happen in between fork and exec.
-  std::vector<char*> argv{const_cast<char*>(program.c_str())};
-  for (const auto& arg : args) argv.push_back(const_cast<char*>(arg.c_str()));
-  argv.push_back(nullptr);
-  std::vector<char*> envp;
-  for (auto& entry : environment) envp.push_back(entry.data());
-  envp.push_back(nullptr);
-  const std::string directory = options.working_directory ? options.working_directory->string() : "";
-  const std::string out_path = out_path_.string(), err_path = err_path_.string();
-
-  pid_ = fork();
-  if (pid_ < 0) throw std::runtime_error("fork failed");
-  if (pid_ == 0) {
-    // A fresh signal state: the test runner may block signals.
-    sigset_t none;
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, nullptr);
-    const int in = open("/dev/null", O_RDONLY);
-    const int out = open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    const int err = open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    dup2(in, 0);
-    dup2(out, 1);
-    dup2(err, 2);
-    if (!directory.empty() && chdir(directory.c_str()) != 0) _exit(126);
-    execve(argv[0], argv.data(), envp.data());
-    _exit(127);
-  }
-}
-
-ChildProcess::~ChildProcess() {
-  if (running()) {
-    ::kill(pid_, SIGKILL);
-    wait_for(10s);
-  }
-}
-
-void ChildProcess::signal(int signal_number) const {
-  if (pid_ > 0 && !exit_code_) ::kill(pid_, signal_number);
-}
-
-std::optional<int> ChildProcess::wait_for(std::chrono::milliseconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (!exit_code_) {
-    int status = 0;
-    const pid_t done = waitpid(pid_, &status, WNOHANG);
-    if (done == pid_) {
-      exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-      break;
-    }
-    if (std::chrono::steady_clock::now() >= deadline) return std::nullopt;
-    std::this_thread::sleep_for(10ms);
-  }
-  return exit_code_;
-}
-
-bool ChildProcess::running() { return !wait_for(0ms).has_value(); }
-
-std::string ChildProcess::out() const { return read_file(out_path_); }
-std::string ChildProcess::err() const { return read_file(err_path_); }
-
-bool ChildProcess::wait_for_log(const std::string& text, std::chrono::milliseconds timeout, int times) {
-  return eventually(
-      [&] {
-        const std::string log = err();
-        int found = 0;
-        for (auto at = log.find(text); at != std::string::npos; at = log.find(text, at + text.size()))
-          ++found;
-        return found >= times;
-      },
-      timeout);
-}
 
 // -------------------------------------------------------------- NatsServer
 
@@ -116,23 +34,6 @@ std::filesystem::path nats_server_binary() {
     }
   }
   throw std::runtime_error("nats-server not found: apt-get install nats-server (scripts/install-deps.sh)");
-}
-
-int free_port() {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) throw std::runtime_error("socket failed");
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  address.sin_port = 0;
-  socklen_t length = sizeof address;
-  if (bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
-      getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
-    close(fd);
-    throw std::runtime_error("cannot bind a loopback port");
-  }
-  close(fd);
-  return ntohs(address.sin_port);
 }
 
 NatsServer::NatsServer(Options options) : options_(std::move(options)) {
@@ -162,11 +63,7 @@ bool NatsServer::try_start() {
 
 void NatsServer::stop() {
   if (!process_) return;
-  process_->signal(SIGTERM);
-  if (!process_->wait_for(5s)) {
-    process_->signal(SIGKILL);
-    process_->wait_for(5s);
-  }
+  process_->stop(5s);
   process_.reset();
 }
 

@@ -1,8 +1,7 @@
-// For the NATS tests: a real nats-server on a free loopback port, and
-// processes (customeriq serve, publishers) running in the background.
+// For the NATS tests: a real nats-server on a free loopback port, and what
+// the tests check on it and on the processes they run in the background
+// (ChildProcess, child_process.hpp).
 #pragma once
-
-#include <sys/types.h>
 
 #include <chrono>
 #include <cstdint>
@@ -14,38 +13,12 @@
 #include <string>
 #include <vector>
 
+#include "loopback.hpp"
 #include "test_support.hpp"
 
 namespace customeriq::test {
 
 using namespace std::chrono_literals;
-
-// A process started in the background; stdout and stderr go to files.
-// The destructor kills it (SIGKILL, by its pid) if it is still running.
-class ChildProcess {
- public:
-  ChildProcess(const std::filesystem::path& program, const std::vector<std::string>& args,
-               const ProcessOptions& options, const std::filesystem::path& output_prefix);
-  ~ChildProcess();
-  ChildProcess(const ChildProcess&) = delete;
-  ChildProcess& operator=(const ChildProcess&) = delete;
-
-  pid_t pid() const { return pid_; }
-  void signal(int signal_number) const;
-  // The exit code (128 + signal when killed), or nullopt if still running at the timeout.
-  std::optional<int> wait_for(std::chrono::milliseconds timeout);
-  bool running();
-
-  std::string out() const;
-  std::string err() const;
-  // Polls stderr until it contains text at least `times` times.
-  bool wait_for_log(const std::string& text, std::chrono::milliseconds timeout, int times = 1);
-
- private:
-  pid_t pid_ = -1;
-  std::optional<int> exit_code_;
-  std::filesystem::path out_path_, err_path_;
-};
 
 // nats-server (Debian's) with -js and a store folder of its own, on
 // 127.0.0.1 and a free port, stopped by its pid.
@@ -77,9 +50,6 @@ class NatsServer {
 
 // Path of nats-server; a test fails with a clear message when there is none.
 std::filesystem::path nats_server_binary();
-
-// A loopback port nobody listens on right now.
-int free_port();
 
 // A loopback port with a socket listening on it (connections are never
 // accepted), held until destroyed: a port that is taken.

@@ -2,17 +2,11 @@
 
 #include <SQLiteCpp/Database.h>
 #include <SQLiteCpp/Statement.h>
-#include <fcntl.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
-#include <cstdlib>
 #include <fstream>
 #include <random>
 #include <sstream>
 #include <stdexcept>
-
-extern char** environ;
 
 namespace customeriq::test {
 
@@ -47,19 +41,6 @@ void write_file(const std::filesystem::path& path, const std::string& text) {
   if (!out) throw std::runtime_error("cannot write " + path.string());
 }
 
-std::vector<std::string> child_environment(const ProcessOptions& options) {
-  std::vector<std::string> environment;
-  for (char** entry = environ; *entry; ++entry) {
-    std::string text = *entry;
-    const std::string name = text.substr(0, text.find('='));
-    bool drop = options.env.count(name) > 0;
-    for (const auto& unset : options.unset_env) drop |= name == unset;
-    if (!drop) environment.push_back(std::move(text));
-  }
-  for (const auto& [name, value] : options.env) environment.push_back(name + "=" + value);
-  return environment;
-}
-
 std::string rows_as_text(SQLite::Database& db, const std::string& sql) {
   SQLite::Statement statement(db, sql);
   std::string out;
@@ -72,43 +53,6 @@ std::string rows_as_text(SQLite::Database& db, const std::string& sql) {
     }
   }
   return out;
-}
-
-ProcessResult run_process(const std::filesystem::path& program, const std::vector<std::string>& args,
-                          const ProcessOptions& options) {
-  TempDir io;
-  const auto out_path = io / "stdout", err_path = io / "stderr", in_path = io / "stdin";
-  write_file(in_path, options.stdin_text.value_or(""));
-
-  std::vector<std::string> environment = child_environment(options);
-
-  const pid_t pid = fork();
-  if (pid < 0) throw std::runtime_error("fork failed");
-  if (pid == 0) {
-    const int in = open(in_path.c_str(), O_RDONLY);
-    const int out = open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    const int err = open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    dup2(in, 0);
-    dup2(out, 1);
-    dup2(err, 2);
-    if (options.working_directory && chdir(options.working_directory->c_str()) != 0) _exit(126);
-    std::vector<char*> argv{const_cast<char*>(program.c_str())};
-    for (const auto& arg : args) argv.push_back(const_cast<char*>(arg.c_str()));
-    argv.push_back(nullptr);
-    std::vector<char*> envp;
-    for (auto& entry : environment) envp.push_back(entry.data());
-    envp.push_back(nullptr);
-    execve(program.c_str(), argv.data(), envp.data());
-    _exit(127);
-  }
-  int status = 0;
-  while (waitpid(pid, &status, 0) < 0) {
-  }
-  ProcessResult result;
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  result.out = read_file(out_path);
-  result.err = read_file(err_path);
-  return result;
 }
 
 ProcessResult run_customeriq(const std::vector<std::string>& args, ProcessOptions options) {

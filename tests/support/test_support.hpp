@@ -1,11 +1,12 @@
-// Shared by the tests: temporary folders and running the real binary.
+// Shared by the tests: temporary folders and running the real binary
+// (child processes: child_process.hpp).
 #pragma once
 
 #include <filesystem>
-#include <map>
-#include <optional>
 #include <string>
 #include <vector>
+
+#include "child_process.hpp"
 
 namespace SQLite {
 class Database;
@@ -27,30 +28,9 @@ class TempDir {
   std::filesystem::path path_;
 };
 
-struct ProcessResult {
-  int exit_code = -1;  // 128 + signal when killed by a signal
-  std::string out;
-  std::string err;
-};
-
-struct ProcessOptions {
-  std::map<std::string, std::string> env;  // set on top of the test's environment
-  std::vector<std::string> unset_env;      // removed from the child's environment
-  std::optional<std::filesystem::path> working_directory;
-  std::optional<std::string> stdin_text;
-};
-
-// The test's environment with options.env set and options.unset_env removed,
-// as NAME=value strings for execve.
-std::vector<std::string> child_environment(const ProcessOptions& options);
-
 // The rows of sql, columns joined by '|', rows by newlines, NULL for null
 // and REAL as SQLite prints it.
 std::string rows_as_text(SQLite::Database& db, const std::string& sql);
-
-// Runs program with args, waits, and returns its exit code and output.
-ProcessResult run_process(const std::filesystem::path& program, const std::vector<std::string>& args,
-                          const ProcessOptions& options = {});
 
 // Runs the customeriq binary built with this tree. The database and the
 // pipeline come from the caller's args; CUSTOMERIQ_* variables of the
