@@ -8,6 +8,7 @@
 #include <spdlog/spdlog.h>
 
 #include "config/environment.hpp"
+#include "config/setting_reader.hpp"
 #include "plugin_host/plugin_loader.hpp"
 #include "store/store_error.hpp"
 #include "commands.hpp"
@@ -58,7 +59,9 @@ void configure_logging(const std::optional<std::string>& flag) {
   auto logger = spdlog::stderr_color_mt("customeriq");
   logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%-5l%$ %v");
   spdlog::set_default_logger(logger);
-  std::string level = flag ? *flag : env("CUSTOMERIQ_LOG_LEVEL").value_or("info");
+  std::vector<SettingOverride> overrides;
+  if (flag) overrides.push_back({"CUSTOMERIQ_LOG_LEVEL", "--log-level", *flag});
+  const std::string level = SettingReader(env, std::move(overrides)).get("CUSTOMERIQ_LOG_LEVEL").text();
   const auto parsed = spdlog::level::from_str(level);
   if (parsed == spdlog::level::off && level != "off")
     throw UsageError("unknown log level '" + level + "' (trace, debug, info, warn, error, off)");

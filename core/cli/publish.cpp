@@ -198,7 +198,7 @@ int run_publish(Args& args, const GlobalOptions& /*global*/) {
     throw UsageError("--subject-prefix must be a plain subject such as customer.events");
 
   // Servers, auth and TLS as `serve` reads them; --servers wins.
-  std::vector<NatsOption> options;
+  std::vector<SettingOverride> options;
   if (servers) options.push_back({"NATS_SERVERS", "--servers", *servers});
   const NatsConfig config = read_nats_config(nlohmann::json::object(), "", env, options);
   NatsConnection connection(config, nullptr);
