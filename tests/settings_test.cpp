@@ -1,15 +1,18 @@
 // The setting table (core/config/setting_table.cpp) and what it drives:
-// parsing with its kinds, bounds and defaults, the errors and the warning
+// parsing with its kinds, bounds and defaults, the errors, the variables
+// of `customeriq serve --help`, docs/NATS.md's table and the warning
 // about NATS_* variables nothing reads.
 #include <catch2/catch.hpp>
 
 #include <cstdlib>
 #include <map>
 #include <set>
+#include <sstream>
 
 #include <nlohmann/json.hpp>
 
 #include "config/paths.hpp"
+#include "config/setting_docs.hpp"
 #include "config/setting_reader.hpp"
 #include "config/setting_table.hpp"
 #include "config/settings.hpp"
@@ -95,6 +98,32 @@ class NatsEnvironment {
   std::map<std::string, std::string> saved_;
   std::set<std::string> set_;
 };
+
+// The lines of text from the one starting with first up to the first that
+// does not start with '|'.
+std::vector<std::string> table_lines(const std::string& text, const std::string& first) {
+  std::vector<std::string> lines;
+  const auto start = text.find("\n" + first);
+  if (start == std::string::npos) return lines;
+  std::istringstream in(text.substr(start + 1));
+  std::string line;
+  while (std::getline(in, line) && line.rfind("|", 0) == 0) lines.push_back(line);
+  return lines;
+}
+
+// The variables a Markdown row's first cell names: `NATS_X`, `NATS_Y`.
+std::vector<std::string> variables_of_row(const std::string& row) {
+  std::vector<std::string> out;
+  const auto end = row.find(" |", 1);
+  const std::string first = row.substr(0, end);
+  for (std::size_t open = first.find('`'); open != std::string::npos; open = first.find('`', open)) {
+    const auto close = first.find('`', open + 1);
+    if (close == std::string::npos) break;
+    out.push_back(first.substr(open + 1, close - open - 1));
+    open = close + 1;
+  }
+  return out;
+}
 
 }  // namespace
 
@@ -342,6 +371,7 @@ TEST_CASE("secrets: errors never show them, from the environment, an option or Y
   const SettingReader option(lookup({}), {{"NATS_SERVERS", "--servers", "nats://alice:S3cretPW42@h:4222,"}});
   CHECK(read_as_text(option.get("NATS_SERVERS")) ==
         "error: --servers=nats://alice:***@h:4222, must be a non-empty comma-separated list with no empty entry");
+  CHECK(settings_help_text().find("S3cret") == std::string::npos);
 }
 
 TEST_CASE("unknown NATS_* variables: every NATS_* setting of the table is known, typos get a hint", "[settings]") {
@@ -359,4 +389,76 @@ TEST_CASE("unknown NATS_* variables: every NATS_* setting of the table is known,
   CHECK(reported == std::set<std::string>{"NATS_PENDING_MSG (did you mean NATS_PENDING_MSGS?)",
                                           "NATS_MONITOR_PRT (did you mean NATS_MONITOR_PORT?)",
                                           "NATS_URL (did you mean NATS_SERVERS?)", "NATS_SOMETHING_ELSE"});
+}
+
+TEST_CASE("docs/NATS.md's table of variables is the setting table", "[settings][docs]") {
+  const std::string docs = read_file(source_dir() / "docs/NATS.md");
+  const auto lines = table_lines(docs, "| Variable | `source:` key |");
+  REQUIRE(lines.size() > 2);
+  std::map<std::string, std::string> rows;
+  for (std::size_t i = 2; i < lines.size(); ++i)
+    for (const auto& variable : variables_of_row(lines[i])) rows[variable] = lines[i];
+  for (const auto& setting : setting_table()) {
+    const std::string expected = settings_markdown_row(setting);
+    const auto row = rows.find(setting.variable);
+    if (row == rows.end()) {
+      FAIL_CHECK("docs/NATS.md has no row for " << setting.variable << "; the table's row is:\n" << expected);
+      continue;
+    }
+    INFO("docs/NATS.md's row for " << setting.variable << " is not the table's (default, key, description):\n"
+                                   << row->second << "\nthe table's:\n" << expected);
+    CHECK(row->second == expected);
+  }
+  for (const auto& [variable, row] : rows) {
+    INFO("docs/NATS.md has a row for " << variable << ", which the setting table does not declare");
+    CHECK(find_setting(variable));
+  }
+  std::string section;
+  for (const auto& line : lines) section += line + "\n";
+  INFO("the table in docs/NATS.md, in the setting table's order, is:\n" << settings_markdown_table());
+  CHECK(section == settings_markdown_table());
+}
+
+TEST_CASE("README's configuration table names only settings of the table, with their defaults", "[settings][docs]") {
+  const std::string readme = read_file(source_dir() / "README.md");
+  const auto start = readme.find("\n## Configuration\n");
+  REQUIRE(start != std::string::npos);
+  const auto lines = table_lines(readme.substr(start), "| variable | default |");
+  REQUIRE(lines.size() > 2);
+  for (std::size_t i = 2; i < lines.size(); ++i) {
+    INFO(lines[i]);
+    const auto variables = variables_of_row(lines[i]);
+    CHECK_FALSE(variables.empty());
+    for (const auto& variable : variables) {
+      INFO(variable);
+      CHECK(find_setting(variable));
+    }
+    if (variables.size() != 1 || !find_setting(variables[0])) continue;
+    const auto default_start = lines[i].find(" | ") + 3;
+    const std::string cell = lines[i].substr(default_start, lines[i].find(" | ", default_start) - default_start);
+    CHECK(cell == settings_markdown_default(setting(variables[0])));
+  }
+}
+
+TEST_CASE("serve --help lists every setting of the table, with its default", "[settings][cli]") {
+  const auto help = run_customeriq({"serve", "--help"});
+  REQUIRE(help.exit_code == 0);
+  CHECK_THAT(help.out, Catch::Contains(settings_help_text()));
+  for (const auto& setting : setting_table()) {
+    INFO(setting.variable);
+    CHECK_THAT(help.out, Catch::Contains("\n    " + std::string(setting.variable) + " "));
+    CHECK_THAT(help.out, Catch::Contains("\n  " + std::string(to_string(setting.applies)) + ":\n"));
+  }
+  // Defaults as the help says them (a line may wrap between words).
+  std::string words;
+  std::istringstream in(help.out);
+  for (std::string word; in >> word;) words += word + " ";
+  CHECK_THAT(words, Catch::Contains("redelivered. (1 to 86400, default 30) "));
+  CHECK_THAT(words, Catch::Contains("allowed. (default customer.events.>) "));
+  CHECK_THAT(words, Catch::Contains("error. (default: ~/.customeriq/customeriq.db) "));
+  std::istringstream lines(help.out);
+  for (std::string line; std::getline(lines, line);) {
+    INFO(line);
+    CHECK(line.size() <= 79);
+  }
 }

@@ -11,6 +11,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "config/setting_docs.hpp"
 #include "sources/nats/nats_config.hpp"
 #include "sources/nats/jetstream_source.hpp"
 #include "sources/nats/nats_source.hpp"
@@ -153,7 +154,7 @@ int run_serve(Args& args, const GlobalOptions& global) {
 
 const Command kServeCommand{
     "serve", "Take events from NATS (core or JetStream) into the profiles until stopped",
-    R"(usage: customeriq serve
+    std::string(R"(usage: customeriq serve
 
 Subscribes to NATS and runs every event through the pipeline into the
 database, until SIGTERM or SIGINT: then it stops taking messages, commits
@@ -168,40 +169,7 @@ JetStream (NATS_JETSTREAM=true): a durable pull consumer on a stream; each
 event is acked only after the transaction holding it has committed, so
 nothing is lost across crashes and restarts.
 
-Variables (environment, then .env; for NATS_ENABLED to NATS_MAX_ACK_PENDING
-also the pipeline's `source:` block, with the names lower-cased without
-NATS_, e.g. `queue_group:`):
-  NATS_ENABLED               must be true to run (default false)
-  NATS_SERVERS               comma-separated URLs, all used for failover
-                             (default nats://localhost:4222)
-  NATS_SUBJECTS              comma-separated subjects, wildcards allowed
-                             (default customer.events.>)
-  NATS_QUEUE_GROUP           core mode queue group (default customeriq-service)
-  NATS_USER, NATS_PASSWORD   user/password authentication
-  NATS_TOKEN                 token authentication
-  NATS_CREDS                 credentials file (JWT + NKey seed)
-  NATS_TLS_CA                CA certificates file (turns TLS on)
-  NATS_TLS_CERT, NATS_TLS_KEY  client certificate and key (TLS)
-  NATS_PENDING_MSGS          core: messages buffered per subscription before
-                             drops (default 16384)
-  NATS_PENDING_BYTES         core: bytes buffered likewise (default 16777216)
-  NATS_JETSTREAM             true: durable JetStream consumer (default false)
-  NATS_STREAM                stream name (default CUSTOMER_EVENTS)
-  NATS_STREAM_CREATE         create the stream over NATS_SUBJECTS when
-                             missing (default true)
-  NATS_DURABLE               durable consumer name, shared by instances so
-                             they split the work (default customeriq)
-  NATS_MAX_DELIVER           deliveries of an event before the server gives
-                             up on it (default 10)
-  NATS_ACK_WAIT_SECONDS      redelivery after this long without an ack
-                             (default 30)
-  NATS_FETCH_BATCH           messages per fetch (default 256)
-  NATS_MAX_ACK_PENDING       unacknowledged messages the consumer allows
-                             (default 20000)
-  NATS_SUMMARIZE_THRESHOLD   summarizer threshold override (default: the YAML's)
-  NATS_AUTO_CREATE_CUSTOMER  create unknown customers (default true)
-  CUSTOMERIQ_DB, CUSTOMERIQ_PIPELINE, CUSTOMERIQ_LOG_LEVEL (debug logs each event)
-
+)") + settings_help_text() + R"(
 exit codes: 0 stopped by SIGTERM or SIGINT, everything received committed,
 1 the server rejected the credentials (or another NATS error retrying
 cannot fix, such as JetStream not enabled), or core NATS events that could

@@ -1,7 +1,8 @@
 // Every variable CustomerIQ reads, declared once, in the table of
 // setting_table.cpp. The table drives the parsing and its errors
-// (setting_reader.hpp) and the warning about NATS_* variables that nothing
-// reads.
+// (setting_reader.hpp), the variables part of `customeriq serve --help` and
+// the table of docs/NATS.md (setting_docs.hpp), and the warning about
+// NATS_* variables that nothing reads.
 #pragma once
 
 #include <span>
