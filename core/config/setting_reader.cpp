@@ -1,23 +1,17 @@
 #include "config/setting_reader.hpp"
 
 #include <algorithm>
-#include <cctype>
 #include <cerrno>
 #include <cstdlib>
 #include <stdexcept>
 
 #include "config/redact.hpp"
+#include "text.hpp"
 
 namespace customeriq {
 namespace {
 
 using Json = nlohmann::json;
-
-std::string lower(std::string text) {
-  std::transform(text.begin(), text.end(), text.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return text;
-}
 
 std::string trim(std::string_view text) {
   const auto begin = text.find_first_not_of(" \t\r\n");
@@ -96,7 +90,7 @@ std::string SettingValue::scalar_text() const {
 bool SettingValue::boolean() const {
   expect_kind(SettingKind::boolean);
   if (json_ && json_->is_boolean()) return json_->get<bool>();
-  const std::string text = lower(scalar_text());
+  const std::string text = ascii_lower(scalar_text());
   if (text == "true" || text == "1" || text == "yes" || text == "on") return true;
   if (text == "false" || text == "0" || text == "no" || text == "off") return false;
   refuse("is not a boolean (use true/false, 1/0, yes/no, on/off)");

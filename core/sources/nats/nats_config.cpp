@@ -1,9 +1,10 @@
 #include "sources/nats/nats_config.hpp"
 
 #include <algorithm>
-#include <cctype>
 #include <cstdlib>
 #include <set>
+
+#include "text.hpp"
 
 extern char** environ;
 
@@ -11,12 +12,6 @@ namespace customeriq {
 namespace {
 
 using Json = nlohmann::json;
-
-std::string lower(std::string text) {
-  std::transform(text.begin(), text.end(), text.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return text;
-}
 
 // NATS subjects: dot-separated non-empty tokens, no whitespace; '*' is a
 // whole token; '>' is a whole last token.
@@ -57,7 +52,7 @@ void check_name(const SettingValue& value, const std::string& name) {
 void check_server(const SettingValue& value, const std::string& url) {
   std::string_view rest = url;
   if (const auto scheme = rest.find("://"); scheme != std::string_view::npos) {
-    const std::string name = lower(std::string(rest.substr(0, scheme)));
+    const std::string name = ascii_lower(rest.substr(0, scheme));
     if (name != "nats" && name != "tls")
       value.refuse("has a server '" + redact_url(url) + "' with an unknown scheme (use nats:// or tls://)");
     rest.remove_prefix(scheme + 3);
@@ -97,7 +92,7 @@ std::size_t edit_distance(std::string_view a, std::string_view b) {
 bool NatsConfig::tls() const {
   if (!tls_ca.empty() || !tls_cert.empty() || !tls_key.empty()) return true;
   return std::any_of(servers.begin(), servers.end(),
-                     [](const std::string& url) { return lower(url).rfind("tls://", 0) == 0; });
+                     [](const std::string& url) { return ascii_lower(url).rfind("tls://", 0) == 0; });
 }
 
 NatsConfig read_nats_config(const Json& source, const std::string& source_location,
