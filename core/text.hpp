@@ -21,4 +21,7 @@ std::string excerpt(std::string_view text, std::size_t max_bytes = 80);
 
 std::string base64_encode(std::string_view bytes);
 
+// text with A-Z as a-z (names, schemes, booleans: ASCII only).
+std::string ascii_lower(std::string_view text);
+
 }  // namespace customeriq

@@ -122,6 +122,10 @@ TEST_CASE("NATS config: defaults and environment over YAML and errors that name 
   CHECK(mixed.jetstream);
   CHECK(mixed.max_deliver == 3);
   CHECK(mixed.tls());
+  // An option given in place of a variable (publish --servers) wins over it.
+  const auto overridden = read_nats_config(Json::object(), "p.yaml:3:1", lookup({{"NATS_SERVERS", "nats://a:1"}}),
+                                           {{"NATS_SERVERS", "--servers", "nats://b:2"}});
+  CHECK(overridden.servers == std::vector<std::string>{"nats://b:2"});
 
   const auto error_of = [&](const Json& source, Env env) -> std::string {
     try {
@@ -143,6 +147,8 @@ TEST_CASE("NATS config: defaults and environment over YAML and errors that name 
   CHECK_THAT(error_of(Json::object(), {{"NATS_DURABLE", "a.b"}}), Catch::StartsWith("NATS_DURABLE=a.b"));
   CHECK_THAT(error_of(Json::object(), {{"NATS_USER", "u"}}), Catch::Contains("NATS_PASSWORD"));
   CHECK_THAT(error_of(Json::object(), {{"NATS_CREDS", "/no/such/file"}}), Catch::StartsWith("NATS_CREDS="));
+  CHECK(error_of(Json::object(), {{"NATS_PENDING_BYTES", "1023"}}) ==
+        "NATS_PENDING_BYTES=1023 is not an integer from 1024 to 2147483647");
   CHECK(error_of({{"max_deliver", "lots"}}, {}) ==
         "p.yaml:3:1: source.max_deliver is not an integer from 1 to 1000000, got \"lots\"");
   CHECK_THAT(error_of({{"subject", "x"}}, {}),
@@ -959,4 +965,21 @@ TEST_CASE("the first signal ends serve even while the store stays locked", "[nat
   const auto summary = parse_summary(service.process.err());
   REQUIRE(summary.has_value());
   CHECK(summary->not_committed == 1);
+}
+
+TEST_CASE("serve warns about the NATS_* variables the setting table does not declare, and only those", "[nats]") {
+  TempDir dir;
+  NatsServer server(without_jetstream());
+  Service service(dir, serve_env(server, dir / "db.sqlite",
+                                 {{"NATS_MONITOR_PORT", "8222"}, {"NATS_SUMMARIZE_THRESHOLD", "300"},
+                                  {"NATS_AUTO_CREATE_CUSTOMER", "true"}, {"NATS_MONITOR_PRT", "9222"},
+                                  {"NATS_URL", "nats://127.0.0.1:1"}}));
+  service.require_started();
+  service.stop();
+  const std::string err = service.process.err();
+  CHECK_THAT(err, Catch::Contains("NATS_MONITOR_PRT (did you mean NATS_MONITOR_PORT?) is set but customeriq does not read it"));
+  CHECK_THAT(err, Catch::Contains("NATS_URL (did you mean NATS_SERVERS?) is set but customeriq does not read it"));
+  for (const char* known : {"NATS_MONITOR_PORT ", "NATS_SUMMARIZE_THRESHOLD ", "NATS_AUTO_CREATE_CUSTOMER ",
+                            "NATS_ENABLED ", "NATS_SERVERS "})
+    CHECK_THAT(err, !Catch::Contains(std::string("[NATS] ") + known));
 }

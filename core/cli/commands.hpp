@@ -1,4 +1,6 @@
-// The customeriq subcommands. Each returns the process exit code.
+// The customeriq subcommands. Each command file defines its commands (name,
+// summary, --help text, run function) beside their code; main.cpp lists
+// them in the order --help shows them.
 #pragma once
 
 #include <filesystem>
@@ -17,18 +19,18 @@ struct GlobalOptions {
 struct Command {
   const char* name;
   const char* summary;
-  const char* usage;  // full --help text
-  int (*run)(Args& args, const GlobalOptions& global);
+  std::string usage;  // the whole --help text
+  int (*run)(Args& args, const GlobalOptions& global);  // returns the exit code
 };
 
-int run_ingest(Args& args, const GlobalOptions& global);
-int run_profile(Args& args, const GlobalOptions& global);
-int run_search(Args& args, const GlobalOptions& global);
-int run_validate(Args& args, const GlobalOptions& global);
-int run_plugins(Args& args, const GlobalOptions& global);
-int run_dead_letters(Args& args, const GlobalOptions& global);
-int run_reindex(Args& args, const GlobalOptions& global);
-int run_serve(Args& args, const GlobalOptions& global);
-int run_publish(Args& args, const GlobalOptions& global);
+extern const Command kIngestCommand;       // ingest.cpp
+extern const Command kDeadLettersCommand;  // ingest.cpp
+extern const Command kReindexCommand;      // ingest.cpp
+extern const Command kProfileCommand;      // read_commands.cpp
+extern const Command kSearchCommand;       // read_commands.cpp
+extern const Command kValidateCommand;     // pipeline_commands.cpp
+extern const Command kPluginsCommand;      // pipeline_commands.cpp
+extern const Command kServeCommand;        // serve.cpp
+extern const Command kPublishCommand;      // publish.cpp
 
 }  // namespace customeriq::cli

@@ -26,8 +26,6 @@ void print_summary(const char* verb, std::uint64_t total, const WriterCounters& 
   std::cout << ")\n";
 }
 
-}  // namespace
-
 int run_ingest(Args& args, const GlobalOptions& global) {
   const bool quiet = args.flag("--quiet");
   const auto files = args.positionals(1);
@@ -94,6 +92,29 @@ int run_ingest(Args& args, const GlobalOptions& global) {
   return 0;
 }
 
+}  // namespace
+
+const Command kIngestCommand{
+    "ingest", "Run JSON-lines events from a file (or - for stdin) through the pipeline",
+    R"(usage: customeriq ingest FILE|- [--quiet]
+
+Reads one JSON event per line and runs each through the whole pipeline:
+decode, the handler plugin for its event_type, and the store (many events
+per transaction). Events already applied (same idempotency key) change
+nothing; invalid ones are kept in dead_letters with the reason.
+Prints a summary: applied, duplicates, dead-lettered.
+
+  --quiet    no progress lines on stderr
+
+exit codes: 0 ok (dead-lettered events included), 1 FILE cannot be read,
+or some events could not be committed (store errors: run the same command
+again, applied events are skipped), 2 usage or configuration error, 3 the
+database cannot be opened or used
+)",
+    run_ingest};
+
+namespace {
+
 int run_dead_letters(Args& args, const GlobalOptions& global) {
   const bool replay = args.flag("--replay");
   const auto limit = args.integer_option("--limit", 1, 1LL << 40).value_or(replay ? 1LL << 40 : 100);
@@ -148,6 +169,31 @@ int run_dead_letters(Args& args, const GlobalOptions& global) {
   return writer.counters().failed ? 1 : 0;
 }
 
+}  // namespace
+
+const Command kDeadLettersCommand{
+    "dead-letters", "List dead-lettered events, or replay them after a fix",
+    R"(usage: customeriq dead-letters [--limit N] [--id N] [--replay]
+
+Lists events that could not be applied, newest first, as JSON lines:
+id, received_at, subject, reason, event_type, idempotency_key, attempts,
+last_attempt_at, headers, raw.
+
+  --limit N   at most N rows (default 100; with --replay, all)
+  --id N      only dead letter N
+  --replay    run the dead letters (oldest first, up to --limit) through
+              the pipeline again instead of listing them, and print a
+              summary; those that now apply are removed, the others keep
+              their row with the new reason and attempts + 1
+
+exit codes: 0 ok, 1 --replay --id N and there is no dead letter N, or some
+replayed events could not be committed, 2 usage or configuration error, 3
+the database cannot be opened or used
+)",
+    run_dead_letters};
+
+namespace {
+
 int run_reindex(Args& args, const GlobalOptions& global) {
   args.positionals(0);
   const Settings settings = settings_for(global);
@@ -160,5 +206,20 @@ int run_reindex(Args& args, const GlobalOptions& global) {
             << " s\n";
   return 0;
 }
+
+}  // namespace
+
+const Command kReindexCommand{
+    "reindex", "Rebuild the full-text search index from the tables",
+    R"(usage: customeriq reindex
+
+CustomerIQ indexes the rows it writes as it commits them. Rows inserted,
+changed or deleted by hand (sqlite3) are not in the search index until
+this command rebuilds it. Prints the database and how long it took.
+
+exit codes: 0 ok, 2 usage or configuration error, 3 the database cannot be
+opened or used
+)",
+    run_reindex};
 
 }  // namespace customeriq::cli

@@ -26,8 +26,6 @@ Json describe_plugin(const LoadedPlugin& plugin, const std::vector<std::string>&
           {"config_keys", keys}};
 }
 
-}  // namespace
-
 int run_validate(Args& args, const GlobalOptions& global) {
   auto files = args.positionals(1);
   GlobalOptions options = global;
@@ -46,6 +44,24 @@ int run_validate(Args& args, const GlobalOptions& global) {
     return 2;
   }
 }
+
+}  // namespace
+
+const Command kValidateCommand{
+    "validate", "Check a pipeline file and load its plugins, without running",
+    R"(usage: customeriq validate [PIPELINE]
+
+Parses the pipeline YAML (default: --pipeline, CUSTOMERIQ_PIPELINE or the
+bundled default.yaml), loads every plugin, checks their config blocks and
+the event-type routes. Prints "ok: FILE" with the number of handlers and
+the summarizer, or stops at the first error and prints it with file and
+line.
+
+exit codes: 0 ok (the pipeline is valid), 2 it is not, or a usage error
+)",
+    run_validate};
+
+namespace {
 
 int run_plugins(Args& args, const GlobalOptions& global) {
   const bool json = args.flag("--json");
@@ -77,5 +93,22 @@ int run_plugins(Args& args, const GlobalOptions& global) {
   }
   return 0;
 }
+
+}  // namespace
+
+const Command kPluginsCommand{
+    "plugins", "List the plugins a pipeline loads, with versions and config keys",
+    R"(usage: customeriq plugins [--json]
+
+Loads the pipeline (see --pipeline) and lists each plugin: id, kind,
+version, file, the event types it handles and the config keys it accepts
+(type, default, description).
+
+  --json   print JSON instead of text
+
+exit codes: 0 ok, 2 the pipeline or one of its plugins is invalid, or a
+usage error
+)",
+    run_plugins};
 
 }  // namespace customeriq::cli

@@ -171,8 +171,6 @@ class Publisher {
   std::string first_error_;
 };
 
-}  // namespace
-
 int run_publish(Args& args, const GlobalOptions& /*global*/) {
   const bool all = args.flag("--all");
   const bool jetstream = args.flag("--jetstream");
@@ -200,7 +198,7 @@ int run_publish(Args& args, const GlobalOptions& /*global*/) {
     throw UsageError("--subject-prefix must be a plain subject such as customer.events");
 
   // Servers, auth and TLS as `serve` reads them; --servers wins.
-  std::vector<NatsOption> options;
+  std::vector<SettingOverride> options;
   if (servers) options.push_back({"NATS_SERVERS", "--servers", *servers});
   const NatsConfig config = read_nats_config(nlohmann::json::object(), "", env, options);
   NatsConnection connection(config, nullptr);
@@ -253,5 +251,41 @@ int run_publish(Args& args, const GlobalOptions& /*global*/) {
             << " s (" << static_cast<long long>(seconds > 0 ? *count / seconds : 0) << " events/s)\n";
   return 0;
 }
+
+}  // namespace
+
+const Command kPublishCommand{
+    "publish", "Publish sample events (or many, for load) to NATS",
+    R"(usage: customeriq publish (--event TYPE | --all) [--customer ID] [--servers URL]
+                          [--subject-prefix P] [--jetstream] [--count N [--rate R]]
+
+Publishes the sample event of TYPE (purchase, support_ticket, repair,
+contact, note, profile_update, work_order, observation: every type the
+default pipeline routes), or of every type with --all, for the customer,
+on P.{customer_id}.{event_type}, with a Nats-Msg-Id header.
+Sample ids are stable (customer + type): publishing them twice is
+harmless. For a customer other than cust_001 the sample's record ids get
+the customer as a suffix (ord_12345-cust_002), so customers do not share
+a purchase or work order. Prints what was published.
+
+  --event TYPE          one event type
+  --all                 every event type
+  --customer ID         customer id (default cust_001)
+  --servers URL         comma-separated servers (default NATS_SERVERS, else
+                        nats://localhost:4222); NATS_USER/NATS_PASSWORD,
+                        NATS_TOKEN, NATS_CREDS and NATS_TLS_* apply
+  --subject-prefix P    subject prefix (default customer.events)
+  --jetstream           publish through JetStream: each publish is
+                        acknowledged by the stream (which must exist:
+                        `customeriq serve` with NATS_JETSTREAM=true creates it)
+  --count N             load: N events (cycling through the types), each
+                        with unique ids (Nats-Msg-Id, purchase_id, ...)
+  --rate R              with --count: R events per second (default 0: as
+                        fast as possible)
+
+exit codes: 0 ok, 1 no server reachable, the credentials rejected, or a
+publish failed, 2 usage or configuration error (a malformed --servers too)
+)",
+    run_publish};
 
 }  // namespace customeriq::cli

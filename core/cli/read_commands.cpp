@@ -4,6 +4,7 @@
 #include "common.hpp"
 
 namespace customeriq::cli {
+namespace {
 
 int run_profile(Args& args, const GlobalOptions& global) {
   ProfileOptions options;
@@ -21,6 +22,25 @@ int run_profile(Args& args, const GlobalOptions& global) {
   std::cout << profile->dump(2) << "\n";
   return 0;
 }
+
+}  // namespace
+
+const Command kProfileCommand{
+    "profile", "Print a customer's profile as JSON",
+    R"(usage: customeriq profile CUSTOMER_ID [--timeline-limit N] [--raw]
+
+Prints {customer, timeline (newest first), timeline_total, purchases,
+work_orders, knowledge} as JSON.
+
+  --timeline-limit N   at most N timeline events (default 100)
+  --raw                include each timeline event's raw_event_data
+
+exit codes: 0 ok, 1 no customer with that id, 2 usage or configuration
+error, 3 the database cannot be opened or used
+)",
+    run_profile};
+
+namespace {
 
 int run_search(Args& args, const GlobalOptions& global) {
   SearchOptions options;
@@ -41,5 +61,25 @@ int run_search(Args& args, const GlobalOptions& global) {
   }
   return 0;
 }
+
+}  // namespace
+
+const Command kSearchCommand{
+    "search", "Full-text search over events, knowledge and customers",
+    R"(usage: customeriq search QUERY [--customer ID] [--limit N] [--fts]
+
+Searches event titles and descriptions, knowledge and customer
+name/email/company. Prints JSON hits, best (lowest bm25 rank) first:
+[{kind, id, customer_id, title, snippet, rank}]. Words are ANDed; a
+trailing * matches a prefix (blue*).
+
+  --customer ID   only this customer's rows
+  --limit N       at most N hits (default 20)
+  --fts           QUERY is FTS5 query syntax (OR, NEAR, "phrases", column:term)
+
+exit codes: 0 ok (also when nothing matches), 2 usage or configuration
+error (a malformed --fts query too), 3 the database cannot be opened or used
+)",
+    run_search};
 
 }  // namespace customeriq::cli

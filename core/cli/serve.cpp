@@ -11,6 +11,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "config/setting_docs.hpp"
 #include "sources/nats/nats_config.hpp"
 #include "sources/nats/jetstream_source.hpp"
 #include "sources/nats/nats_source.hpp"
@@ -57,8 +58,6 @@ void log_summary(const NatsConfig& config, const NatsStats& stats, const WriterC
                  stats.acked, stats.terminated, stats.nak, stats.ack_errors, stats.skipped);
   }
 }
-
-}  // namespace
 
 int run_serve(Args& args, const GlobalOptions& global) {
   args.positionals(0);
@@ -150,5 +149,35 @@ int run_serve(Args& args, const GlobalOptions& global) {
   if (!config.jetstream && writer.counters().failed) exit_code = std::max(exit_code, 1);
   return std::max(exit_code, stop->exit_code());
 }
+
+}  // namespace
+
+const Command kServeCommand{
+    "serve", "Take events from NATS (core or JetStream) into the profiles until stopped",
+    std::string(R"(usage: customeriq serve
+
+Subscribes to NATS and runs every event through the pipeline into the
+database, until SIGTERM or SIGINT: then it stops taking messages, commits
+and acknowledges everything received, prints a summary and exits 0. A
+second signal exits at once. A lost connection is never fatal: it
+reconnects forever with backoff; with no server reachable at start it
+keeps trying. Passwords and tokens are never logged (URLs show ***).
+
+Core NATS (the default): a queue subscription per subject. Events
+published while no instance runs, or dropped as a slow consumer, are LOST.
+JetStream (NATS_JETSTREAM=true): a durable pull consumer on a stream; each
+event is acked only after the transaction holding it has committed, so
+nothing is lost across crashes and restarts.
+
+)") + settings_help_text() + R"(
+exit codes: 0 stopped by SIGTERM or SIGINT, everything received committed,
+1 the server rejected the credentials (or another NATS error retrying
+cannot fix, such as JetStream not enabled), or core NATS events that could
+not be committed, 2 configuration error (or NATS_ENABLED not true), 3 the
+database cannot be opened or used, 128 + N after a second signal N
+
+See docs/NATS.md.
+)",
+    run_serve};
 
 }  // namespace customeriq::cli

@@ -1,6 +1,5 @@
 #include "config/environment.hpp"
 
-#include <cerrno>
 #include <cstdlib>
 #include <fstream>
 
@@ -54,30 +53,6 @@ std::optional<std::string> env(const char* name) {
   const char* value = std::getenv(name);
   if (!value) return std::nullopt;
   return std::string(value);
-}
-
-std::optional<bool> env_bool(const char* name) {
-  auto value = env(name);
-  if (!value) return std::nullopt;
-  std::string lower;
-  for (char c : *value) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  if (lower == "true" || lower == "1" || lower == "yes" || lower == "on") return true;
-  if (lower == "false" || lower == "0" || lower == "no" || lower == "off") return false;
-  throw ConfigError(std::string(name) + "=" + *value +
-                    " is not a boolean (use true/false, 1/0, yes/no, on/off)");
-}
-
-std::optional<long long> env_integer(const char* name, long long min, long long max) {
-  auto value = env(name);
-  if (!value) return std::nullopt;
-  errno = 0;
-  char* end = nullptr;
-  const long long number = std::strtoll(value->c_str(), &end, 10);
-  if (value->empty() || *end != '\0' || errno == ERANGE || number < min || number > max) {
-    throw ConfigError(std::string(name) + "=" + *value + " is not an integer from " +
-                      std::to_string(min) + " to " + std::to_string(max));
-  }
-  return number;
 }
 
 std::string interpolate(std::string_view text) {

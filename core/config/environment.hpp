@@ -2,6 +2,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -21,12 +22,11 @@ class ConfigError : public std::runtime_error {
 void load_dotenv(const std::filesystem::path& file);
 
 // The variable's value; nullopt when unset (an empty value counts as set).
+// Settings are read through setting_reader.hpp, which knows their kinds.
 std::optional<std::string> env(const char* name);
 
-// Typed readers: nullopt when unset; ConfigError naming the variable and
-// the accepted values when set to something else.
-std::optional<bool> env_bool(const char* name);
-std::optional<long long> env_integer(const char* name, long long min, long long max);
+// Looks a variable up; the real reader is env(). Tests pass their own.
+using EnvLookup = std::function<std::optional<std::string>(const char*)>;
 
 // Replaces ${VAR} and ${VAR:-default} in text. An unset ${VAR} without a
 // default is a ConfigError naming VAR ("$$" writes a literal "$").

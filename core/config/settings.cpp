@@ -1,42 +1,29 @@
 #include "config/settings.hpp"
 
 #include <string>
+#include <vector>
 
-#include "config/environment.hpp"
 #include "config/paths.hpp"
+#include "config/setting_reader.hpp"
 
 namespace customeriq {
 
 Settings read_settings(const std::optional<std::filesystem::path>& database_flag,
-                       const std::optional<std::filesystem::path>& pipeline_flag) {
-  // An empty path is refused, never taken for "the default": SQLite would
-  // open a temporary database for "" and what was written would be gone.
-  const auto path = [](const std::optional<std::filesystem::path>& flag, const char* option,
-                       const char* variable, const char* fallback) -> std::optional<std::filesystem::path> {
-    if (flag) {
-      if (flag->empty())
-        throw ConfigError(std::string(option) + " is empty: give a file, or leave " + option +
-                          " out to use " + variable + " or " + fallback);
-      return *flag;
-    }
-    if (auto value = env(variable)) {
-      if (value->empty())
-        throw ConfigError(std::string(variable) + " is set but empty (in the environment or .env): " +
-                          "set it to a file, or unset it to use " + fallback);
-      return std::filesystem::path(*value);
-    }
-    return std::nullopt;
-  };
-  Settings settings;
-  auto database = path(database_flag, "--db", "CUSTOMERIQ_DB", "~/.customeriq/customeriq.db");
-  settings.database = database ? *database : default_database_file();
-  auto pipeline = path(pipeline_flag, "--pipeline", "CUSTOMERIQ_PIPELINE", "the bundled default.yaml");
-  settings.pipeline = pipeline ? *pipeline : default_pipeline_file();
+                       const std::optional<std::filesystem::path>& pipeline_flag, const EnvLookup& lookup) {
+  std::vector<SettingOverride> overrides;
+  if (database_flag) overrides.push_back({"CUSTOMERIQ_DB", "--db", database_flag->string()});
+  if (pipeline_flag) overrides.push_back({"CUSTOMERIQ_PIPELINE", "--pipeline", pipeline_flag->string()});
+  const SettingReader settings(lookup, std::move(overrides));
 
-  settings.auto_create_customers = env_bool("NATS_AUTO_CREATE_CUSTOMER").value_or(true);
-  if (auto threshold = env_integer("NATS_SUMMARIZE_THRESHOLD", 1, 1 << 20))
-    settings.summarize_threshold = static_cast<std::size_t>(*threshold);
-  return settings;
+  Settings out;
+  const auto database = settings.get("CUSTOMERIQ_DB");
+  out.database = database.is_set() ? database.path() : default_database_file();
+  const auto pipeline = settings.get("CUSTOMERIQ_PIPELINE");
+  out.pipeline = pipeline.is_set() ? pipeline.path() : default_pipeline_file();
+  out.auto_create_customers = settings.get("NATS_AUTO_CREATE_CUSTOMER").boolean();
+  if (const auto threshold = settings.get("NATS_SUMMARIZE_THRESHOLD"); threshold.is_set())
+    out.summarize_threshold = static_cast<std::size_t>(threshold.integer());
+  return out;
 }
 
 }  // namespace customeriq
