@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdint>
-#include <initializer_list>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -41,15 +40,6 @@ std::optional<int> importance_of(const sdk::Json& data) {
   return static_cast<int>(value);
 }
 
-std::optional<std::string> first_string(const sdk::Json& data,
-                                        std::initializer_list<std::string_view> keys) {
-  for (std::string_view key : keys) {
-    auto value = sdk::optional_string(data, key);
-    if (value && !value->empty()) return value;
-  }
-  return std::nullopt;
-}
-
 class NoteHandler final : public sdk::EventHandler {
  public:
   explicit NoteHandler(const sdk::Json& config)
@@ -66,9 +56,9 @@ class NoteHandler final : public sdk::EventHandler {
     const sdk::Json& data = event.data;
 
     sdk::AddKnowledge knowledge;
-    auto content = first_string(data, {"content", "note", "text"});
+    auto content = sdk::first_string(data, {"content", "note", "text"});
     if (!content) throw sdk::InvalidEvent("data.content is required");
-    knowledge.content = std::move(*content);
+    knowledge.content = std::move(content->value);
     knowledge.category = sdk::optional_string(data, "category").value_or(default_category_);
     knowledge.importance = importance_of(data).value_or(default_importance_);
     knowledge.tags = sdk::optional_string_list(data, "tags").value_or(sdk::Json::array());
