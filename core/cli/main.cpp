@@ -79,7 +79,7 @@ exit codes: 0 ok (the pipeline is valid), 2 it is not, or a usage error
 
 Loads the pipeline (see --pipeline) and lists each plugin: id, kind,
 version, file, the event types it handles and the config keys it accepts
-(type, default, description).
+(type, bounds of numbers, default, description).
 
   --json   print JSON instead of text
 

@@ -12,7 +12,7 @@ namespace {
 class GenericHandler final : public sdk::EventHandler {
  public:
   explicit GenericHandler(const sdk::Json& config)
-      : keep_data_as_metadata_(config.value("keep_data_as_metadata", true)) {}
+      : keep_data_as_metadata_(sdk::config_value<bool>(config, "keep_data_as_metadata")) {}
 
   std::vector<sdk::Mutation> handle(const sdk::Event& event,
                                     const sdk::HandlerContext& context) const override {

@@ -12,10 +12,8 @@ namespace {
 
 class WorkOrderHandler final : public sdk::EventHandler {
  public:
-  explicit WorkOrderHandler(const sdk::Json& config) {
-    for (const auto& status : config.value("completed_statuses", sdk::Json::array()))
-      completed_statuses_.push_back(status.get<std::string>());
-  }
+  explicit WorkOrderHandler(const sdk::Json& config)
+      : completed_statuses_(sdk::config_value<std::vector<std::string>>(config, "completed_statuses")) {}
 
   std::vector<sdk::Mutation> handle(const sdk::Event& event,
                                     const sdk::HandlerContext& context) const override {

@@ -22,10 +22,8 @@ int importance_of(const std::optional<std::string>& priority) {
 
 class SupportTicketHandler final : public sdk::EventHandler {
  public:
-  explicit SupportTicketHandler(const sdk::Json& config) {
-    for (const auto& priority : config.value("knowledge_priorities", sdk::Json::array()))
-      knowledge_priorities_.push_back(priority.get<std::string>());
-  }
+  explicit SupportTicketHandler(const sdk::Json& config)
+      : knowledge_priorities_(sdk::config_value<std::vector<std::string>>(config, "knowledge_priorities")) {}
 
   std::vector<sdk::Mutation> handle(const sdk::Event& event,
                                     const sdk::HandlerContext& context) const override {
