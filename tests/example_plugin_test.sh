@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs CustomerIQ into a temporary prefix, builds the example plugin in
-# examples/custom_plugin against the installed SDK (outside the tree), and
-# runs an event through it with the installed binary.
+# examples/custom_plugin and its Catch2 test against the installed SDK
+# (outside the tree), runs that test, and runs an event through the plugin
+# with the installed binary.
 set -euo pipefail
 build_dir=$1
 source_dir=$2
@@ -13,6 +14,8 @@ cmake -S "$source_dir/examples/custom_plugin" -B "$work/build" -G Ninja \
   -DCMAKE_PREFIX_PATH="$work/prefix" -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build "$work/build" >/dev/null
 test -f "$work/build/loyalty.so"
+# The plugin's own tests, on the installed test kit.
+"$work/build/loyalty_test"
 
 cat >"$work/pipeline.yaml" <<YAML
 plugin_path: [$work/build]
@@ -24,7 +27,16 @@ handlers:
 YAML
 customeriq="$work/prefix/bin/customeriq"
 "$customeriq" validate "$work/pipeline.yaml"
-"$customeriq" --pipeline "$work/pipeline.yaml" plugins | grep -q "loyalty 1.0.0"
+plugins=$("$customeriq" --pipeline "$work/pipeline.yaml" plugins)
+grep -q "loyalty 1.0.0" <<<"$plugins"
+grep -q "config value_per_point (number >= 0, default 0)" <<<"$plugins"
+# The declared bound holds in the core too.
+sed 's/value_per_point: 0.5/value_per_point: -1/' "$work/pipeline.yaml" >"$work/negative.yaml"
+if "$customeriq" validate "$work/negative.yaml" 2>"$work/negative.err"; then
+  echo "a negative value_per_point was accepted"
+  exit 1
+fi
+grep -q "plugin loyalty: config key 'value_per_point' must be a number >= 0, got -1" "$work/negative.err"
 
 echo '{"event_id":"l1","customer_id":"cust_9","event_type":"loyalty_points","timestamp":1700000000,"data":{"points":120,"reason":"Birthday bonus","tier":"gold"}}' \
   | "$customeriq" --db "$work/db.sqlite" --pipeline "$work/pipeline.yaml" ingest - | grep -q "1 applied"

@@ -1,28 +1,41 @@
 // Golden cases: plain-text files under tests/golden/, events in → rows out.
+// Each line is one of these; a block (events:, query:, run:) runs to a
+// blank line:
 //
-//   # comment
+//   # comment                    outside blocks
+//   pipeline: FILE               optional: the pipeline, relative to the .test
+//                                file; the bundled default.yaml when absent
+//   plugin_path: DIR             optional: a plugin folder, relative to the
+//                                build folder (tests/plugins holds the
+//                                test-only plugins of tests/fixtures), given as
+//                                CUSTOMERIQ_PLUGIN_DIR: the bundled pipeline's
+//                                plugin_path reads it, a pipeline: file must too
 //   database: FILE.sql           optional, may repeat: SQL run in the fresh
 //                                database first (tests/fixtures/FILE.sql)
-//   events:
-//   {"event_type": ...}          one JSON event per line, up to a blank line
-//   env: NAME=value              optional, for the ingest run and run: lines
-//   ingest: applied 3, duplicates 0, dead-lettered 0    optional summary check
+//   env: NAME=value              optional, may repeat, for the ingest and the
+//                                run: lines
+//   events:                      then one JSON event per line
+//   {"event_type": ...}
+//   ingest: TEXT                 optional: the ingest's summary line contains
+//                                TEXT ("ingested 3 events: 3 applied, …")
 //   log: TEXT                    optional, may repeat: the ingest's stderr
 //                                contains TEXT
-//   query: SELECT ...            then the expected rows, up to a blank line;
-//   ----                         columns joined by |, NULL for null, REAL as
-//   row|row                      SQLite prints it
+//   query: SELECT ...            the SQL, on as many lines as it takes, then
+//          ...                   ---- and the expected rows: columns joined by
+//   ----                         |, NULL for null, REAL as SQLite prints it
+//   row|row
 //   run: COMMAND ARGS            customeriq COMMAND ARGS (split on spaces) on
 //   ----                         the database, which must exit 0 and print
 //   line                         lines containing each expected line, in
-//                                this order, up to a blank line
+//                                this order
 //
-// Every file is fed through the real `customeriq ingest` with the bundled
-// default pipeline, into a fresh database; queries and runs follow, in the
-// file's order.
+// Every file is fed through the real `customeriq ingest` with its pipeline,
+// into a fresh database; queries and runs follow, in the file's order.
 #include <catch2/catch.hpp>
 
+#include <filesystem>
 #include <fstream>
+#include <optional>
 #include <sstream>
 
 #include <SQLiteCpp/Database.h>
@@ -34,6 +47,9 @@ using namespace customeriq::test;
 
 namespace {
 
+// The build folder: the binary is its bin/customeriq.
+std::filesystem::path build_dir() { return std::filesystem::path(CUSTOMERIQ_BINARY).parent_path().parent_path(); }
+
 struct GoldenCheck {
   enum Kind { query, run } kind = query;
   std::string text;  // the SQL, or the command's arguments
@@ -42,6 +58,8 @@ struct GoldenCheck {
 };
 
 struct GoldenCase {
+  std::optional<std::filesystem::path> pipeline;
+  std::optional<std::filesystem::path> plugin_path;
   std::vector<std::string> databases;
   std::string events;
   std::map<std::string, std::string> env;
@@ -90,6 +108,10 @@ GoldenCase parse(const std::filesystem::path& file) {
     } else if (state == check_expected) {
       auto& expected = golden.checks.back().expected;
       expected += (expected.empty() ? "" : "\n") + line;
+    } else if (line.rfind("pipeline: ", 0) == 0) {
+      golden.pipeline = file.parent_path() / line.substr(10);
+    } else if (line.rfind("plugin_path: ", 0) == 0) {
+      golden.plugin_path = build_dir() / line.substr(13);
     } else if (line.rfind("database: ", 0) == 0) {
       golden.databases.push_back(line.substr(10));
     } else if (line == "events:") {
@@ -137,9 +159,18 @@ TEST_CASE("golden cases: events in, rows out", "[golden]") {
       write_file(dir / "events.jsonl", golden.events);
       ProcessOptions options;
       options.env = golden.env;
-      auto result = run_customeriq({"--db", database.string(), "ingest", "--quiet",
-                                    (dir / "events.jsonl").string()},
-                                   options);
+      std::vector<std::string> common{"--db", database.string()};
+      if (golden.pipeline) {
+        REQUIRE(std::filesystem::exists(*golden.pipeline));
+        common.insert(common.end(), {"--pipeline", golden.pipeline->string()});
+      }
+      if (golden.plugin_path) {
+        REQUIRE(std::filesystem::is_directory(*golden.plugin_path));
+        options.env["CUSTOMERIQ_PLUGIN_DIR"] = golden.plugin_path->string();
+      }
+      auto ingest = common;
+      ingest.insert(ingest.end(), {"ingest", "--quiet", (dir / "events.jsonl").string()});
+      auto result = run_customeriq(ingest, options);
       INFO(result.err);
       REQUIRE(result.exit_code == 0);
       if (!golden.summary.empty()) CHECK_THAT(result.out, Catch::Contains(golden.summary));
@@ -152,7 +183,7 @@ TEST_CASE("golden cases: events in, rows out", "[golden]") {
           CHECK(rows_as_text(db, check.text) == check.expected);
           continue;
         }
-        std::vector<std::string> args{"--db", database.string()};
+        std::vector<std::string> args = common;
         for (auto& word : split_on_spaces(check.text)) args.push_back(std::move(word));
         const auto run = run_customeriq(args, options);
         INFO(run.out << run.err);

@@ -15,6 +15,12 @@ Json describe_plugin(const LoadedPlugin& plugin, const std::vector<std::string>&
                     {"type", to_string(key.type)},
                     {"default", Json::parse(key.default_json ? key.default_json : "null", nullptr, false)},
                     {"description", key.description ? key.description : ""}});
+    const auto bound = [&](double value) {
+      return key.type == sdk::ConfigType::integer ? Json(static_cast<std::int64_t>(value)) : Json(value);
+    };
+    if (std::isfinite(key.min)) keys.back()["min"] = bound(key.min);
+    if (std::isfinite(key.max)) keys.back()["max"] = bound(key.max);
+    if (sdk::has_bounds(key)) keys.back()["bounds"] = sdk::bounds_text(key);
   }
   return {{"id", plugin.id()},
           {"kind", to_string(descriptor.kind)},
@@ -87,6 +93,7 @@ int run_plugins(Args& args, const GlobalOptions& global) {
     }
     for (const auto& key : plugin["config_keys"]) {
       std::cout << "  config " << key["name"].get<std::string>() << " (" << key["type"].get<std::string>()
+                << (key.contains("bounds") ? " " + key["bounds"].get<std::string>() : "")
                 << ", default " << key["default"].dump() << "): " << key["description"].get<std::string>()
                 << "\n";
     }
@@ -102,7 +109,7 @@ const Command kPluginsCommand{
 
 Loads the pipeline (see --pipeline) and lists each plugin: id, kind,
 version, file, the event types it handles and the config keys it accepts
-(type, default, description).
+(type, bounds of numbers, default, description).
 
   --json   print JSON instead of text
 

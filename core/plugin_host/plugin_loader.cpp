@@ -8,35 +8,7 @@ struct LoadedPlugin::Library {
   boost::dll::shared_library library;
 };
 
-namespace {
-
-bool has_type(const Json& value, sdk::ConfigType type) {
-  switch (type) {
-    case sdk::ConfigType::string: return value.is_string();
-    case sdk::ConfigType::integer: return value.is_number_integer();
-    case sdk::ConfigType::number: return value.is_number();
-    case sdk::ConfigType::boolean: return value.is_boolean();
-    case sdk::ConfigType::object: return value.is_object();
-    case sdk::ConfigType::string_list:
-      return value.is_array() &&
-             std::all_of(value.begin(), value.end(), [](const Json& item) { return item.is_string(); });
-  }
-  return false;
-}
-
-}  // namespace
-
-const char* to_string(sdk::ConfigType type) {
-  switch (type) {
-    case sdk::ConfigType::string: return "string";
-    case sdk::ConfigType::integer: return "integer";
-    case sdk::ConfigType::number: return "number";
-    case sdk::ConfigType::boolean: return "boolean";
-    case sdk::ConfigType::string_list: return "list of strings";
-    case sdk::ConfigType::object: return "mapping";
-  }
-  return "unknown";
-}
+const char* to_string(sdk::ConfigType type) { return sdk::config_type_name(type); }
 
 const char* to_string(sdk::PluginKind kind) {
   switch (kind) {
@@ -106,12 +78,9 @@ Json LoadedPlugin::resolve_config(const Json& given) const {
         throw PluginError(who + ": unknown config key '" + name + "' (accepted: " +
                           (accepted.empty() ? "none" : accepted) + ")");
       }
-      if (!has_type(value, key->type)) {
-        const bool vowel = std::string_view("aeiou").find(to_string(key->type)[0]) != std::string_view::npos;
-        throw PluginError(who + ": config key '" + name + "' must be " + (vowel ? "an " : "a ") +
-                          to_string(key->type) +
-                          ", got " + value.dump());
-      }
+      // The type, and for numbers the declared bounds.
+      if (const std::string problem = sdk::config_value_problem(*key, value); !problem.empty())
+        throw PluginError(who + ": config key '" + name + "' " + problem);
       resolved[name] = value;
     }
   }

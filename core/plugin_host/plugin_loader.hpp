@@ -37,8 +37,9 @@ class LoadedPlugin : public std::enable_shared_from_this<LoadedPlugin> {
   const std::filesystem::path& path() const { return path_; }
   std::string id() const { return descriptor_->id; }
 
-  // given (a JSON object, possibly empty) checked against the declared keys,
-  // with defaults filled in. PluginError names the plugin and the key.
+  // given (a JSON object, possibly empty) checked against the declared keys
+  // (names, types, bounds), with defaults filled in. PluginError names the
+  // plugin, the key and the value.
   Json resolve_config(const Json& given) const;
 
   // Creates the plugin's object from a resolved config. PluginError when the

@@ -1,8 +1,6 @@
 // contact: a customer contact (call, chat, email...) -> a timeline row.
-#include <initializer_list>
 #include <optional>
 #include <string>
-#include <string_view>
 #include <vector>
 
 #include <customeriq/sdk/sdk.hpp>
@@ -10,19 +8,6 @@
 namespace sdk = customeriq::sdk;
 
 namespace {
-
-// The first of keys present in data, with its value (type-checked).
-struct FoundText {
-  std::string_view key;
-  std::string value;
-};
-
-std::optional<FoundText> first_string(const sdk::Json& data,
-                                      std::initializer_list<std::string_view> keys) {
-  for (std::string_view key : keys)
-    if (auto value = sdk::optional_string(data, key)) return FoundText{key, std::move(*value)};
-  return std::nullopt;
-}
 
 class ContactHandler final : public sdk::EventHandler {
  public:
@@ -35,17 +20,18 @@ class ContactHandler final : public sdk::EventHandler {
     timeline.event_type = "contact";
     timeline.metadata = data;
 
-    if (auto title = first_string(data, {"subject", "title"})) {
+    // The field used (even an empty one) leaves the metadata: it is not said twice.
+    if (auto title = sdk::first_string(data, {"subject", "title"}, sdk::EmptyString::counts)) {
       timeline.title = std::move(title->value);
-      timeline.metadata.erase(std::string(title->key));
+      timeline.metadata.erase(title->key);
     } else {
       auto channel = sdk::optional_string(data, "channel");
       if (!channel) channel = sdk::optional_string(event.metadata, "channel", "metadata");
       timeline.title = channel ? "Contact via " + *channel : "Customer contact";
     }
-    if (auto text = first_string(data, {"message", "description", "notes"})) {
+    if (auto text = sdk::first_string(data, {"message", "description", "notes"}, sdk::EmptyString::counts)) {
       timeline.description = context.summarize(text->value);
-      timeline.metadata.erase(std::string(text->key));
+      timeline.metadata.erase(text->key);
     }
     timeline.status = sdk::optional_string(data, "status");
     if (timeline.status) timeline.metadata.erase("status");

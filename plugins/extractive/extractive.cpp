@@ -4,7 +4,6 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
-#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -156,13 +155,8 @@ std::vector<Sentence> score_sentences(std::string_view text) {
 
 class ExtractiveSummarizer final : public sdk::Summarizer {
  public:
-  explicit ExtractiveSummarizer(const sdk::Json& config) {
-    const auto min_chars = config.value("min_sentence_chars", std::int64_t{12});
-    if (min_chars < 0)
-      throw std::invalid_argument("min_sentence_chars must be >= 0, got " +
-                                  std::to_string(min_chars));
-    min_sentence_chars_ = static_cast<std::size_t>(min_chars);
-  }
+  explicit ExtractiveSummarizer(const sdk::Json& config)
+      : min_sentence_chars_(sdk::config_value<std::size_t>(config, "min_sentence_chars")) {}
 
   std::string summarize(std::string_view text, std::size_t max_chars) const override {
     if (sdk::utf8_length(text) <= max_chars) return std::string(text);
@@ -224,13 +218,13 @@ class ExtractiveSummarizer final : public sdk::Summarizer {
     return summary;
   }
 
-  std::size_t min_sentence_chars_ = 12;
+  std::size_t min_sentence_chars_;
 };
 
 const sdk::PluginDescriptor* describe() {
   static constexpr sdk::ConfigKey keys[] = {
       {"min_sentence_chars", sdk::ConfigType::integer, "12",
-       "sentences shorter than this (in characters) are kept only when no longer one fits"}};
+       "sentences shorter than this (in characters) are kept only when no longer one fits", /*min*/ 0}};
   static const auto descriptor = sdk::summarizer_descriptor<ExtractiveSummarizer>(
       "extractive", "1.0.0",
       "Keeps the sentences whose words recur most in the text, in their original order", keys);

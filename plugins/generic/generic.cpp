@@ -1,9 +1,6 @@
 // generic: any event type no other handler takes -> one timeline row built
 // from the usual field names.
-#include <initializer_list>
-#include <optional>
 #include <string>
-#include <string_view>
 #include <vector>
 
 #include <customeriq/sdk/sdk.hpp>
@@ -12,26 +9,21 @@ namespace sdk = customeriq::sdk;
 
 namespace {
 
-std::optional<std::string> first_string(const sdk::Json& data,
-                                        std::initializer_list<std::string_view> keys) {
-  for (std::string_view key : keys)
-    if (auto value = sdk::optional_string(data, key)) return value;
-  return std::nullopt;
-}
-
 class GenericHandler final : public sdk::EventHandler {
  public:
   explicit GenericHandler(const sdk::Json& config)
-      : keep_data_as_metadata_(config.value("keep_data_as_metadata", true)) {}
+      : keep_data_as_metadata_(sdk::config_value<bool>(config, "keep_data_as_metadata")) {}
 
   std::vector<sdk::Mutation> handle(const sdk::Event& event,
                                     const sdk::HandlerContext& context) const override {
     const sdk::Json& data = event.data;
     sdk::AppendTimelineEvent timeline;
     timeline.event_type = event.event_type;
-    timeline.title = first_string(data, {"title", "subject", "summary"}).value_or(event.event_type);
-    if (auto text = first_string(data, {"description", "message"}))
-      timeline.description = context.summarize(*text);
+    // An empty title or description is kept as sent, not replaced by the next field.
+    const auto title = sdk::first_string(data, {"title", "subject", "summary"}, sdk::EmptyString::counts);
+    timeline.title = title ? title->value : event.event_type;
+    if (auto text = sdk::first_string(data, {"description", "message"}, sdk::EmptyString::counts))
+      timeline.description = context.summarize(text->value);
     timeline.amount = sdk::optional_amount(data, "amount");
     if (!timeline.amount) timeline.amount = sdk::optional_amount(data, "total");
     timeline.status = sdk::optional_string(data, "status");

@@ -1,13 +1,7 @@
 // note: notes and observations about a customer -> a knowledge row and a
 // timeline row.
-#include <algorithm>
-#include <cctype>
-#include <cstdint>
-#include <initializer_list>
 #include <optional>
-#include <stdexcept>
 #include <string>
-#include <string_view>
 #include <vector>
 
 #include <customeriq/sdk/sdk.hpp>
@@ -41,34 +35,20 @@ std::optional<int> importance_of(const sdk::Json& data) {
   return static_cast<int>(value);
 }
 
-std::optional<std::string> first_string(const sdk::Json& data,
-                                        std::initializer_list<std::string_view> keys) {
-  for (std::string_view key : keys) {
-    auto value = sdk::optional_string(data, key);
-    if (value && !value->empty()) return value;
-  }
-  return std::nullopt;
-}
-
 class NoteHandler final : public sdk::EventHandler {
  public:
   explicit NoteHandler(const sdk::Json& config)
-      : default_category_(config.value("default_category", std::string("general"))) {
-    const auto importance = config.value("default_importance", std::int64_t{5});
-    if (importance < 1 || importance > 10)
-      throw std::invalid_argument("default_importance must be 1..10, got " +
-                                  std::to_string(importance));
-    default_importance_ = static_cast<int>(importance);
-  }
+      : default_category_(sdk::config_value<std::string>(config, "default_category")),
+        default_importance_(sdk::config_value<int>(config, "default_importance")) {}
 
   std::vector<sdk::Mutation> handle(const sdk::Event& event,
                                     const sdk::HandlerContext& context) const override {
     const sdk::Json& data = event.data;
 
     sdk::AddKnowledge knowledge;
-    auto content = first_string(data, {"content", "note", "text"});
+    auto content = sdk::first_string(data, {"content", "note", "text"});
     if (!content) throw sdk::InvalidEvent("data.content is required");
-    knowledge.content = std::move(*content);
+    knowledge.content = std::move(content->value);
     knowledge.category = sdk::optional_string(data, "category").value_or(default_category_);
     knowledge.importance = importance_of(data).value_or(default_importance_);
     knowledge.tags = sdk::optional_string_list(data, "tags").value_or(sdk::Json::array());
@@ -93,7 +73,7 @@ class NoteHandler final : public sdk::EventHandler {
 
  private:
   std::string default_category_;
-  int default_importance_ = 5;
+  int default_importance_;
 };
 
 const sdk::PluginDescriptor* describe() {
@@ -101,7 +81,7 @@ const sdk::PluginDescriptor* describe() {
       {"default_category", sdk::ConfigType::string, "\"general\"",
        "knowledge category when the event has no data.category"},
       {"default_importance", sdk::ConfigType::integer, "5",
-       "knowledge importance (1..10) when the event has no data.importance"}};
+       "knowledge importance when the event has no data.importance", /*min*/ 1, /*max*/ 10}};
   static constexpr const char* types[] = {"note", "observation"};
   static const auto descriptor = sdk::handler_descriptor<NoteHandler>(
       "note", "1.0.0", "Notes and observations: knowledge rows the customer profile remembers",

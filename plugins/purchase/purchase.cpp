@@ -15,7 +15,7 @@ namespace {
 class PurchaseHandler final : public sdk::EventHandler {
  public:
   explicit PurchaseHandler(const sdk::Json& config)
-      : require_purchase_id_(config.value("require_purchase_id", true)) {}
+      : require_purchase_id_(sdk::config_value<bool>(config, "require_purchase_id")) {}
 
   static constexpr std::int64_t kMaxQuantity = 1'000'000'000;
 

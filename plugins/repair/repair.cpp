@@ -1,7 +1,5 @@
 // repair: repair and work-order events -> the work order (opened, updated or
 // completed) and a timeline row.
-#include <algorithm>
-#include <cctype>
 #include <optional>
 #include <string>
 #include <vector>
@@ -14,10 +12,8 @@ namespace {
 
 class WorkOrderHandler final : public sdk::EventHandler {
  public:
-  explicit WorkOrderHandler(const sdk::Json& config) {
-    for (const auto& status : config.value("completed_statuses", sdk::Json::array()))
-      completed_statuses_.push_back(sdk::ascii_lower(status.get<std::string>()));
-  }
+  explicit WorkOrderHandler(const sdk::Json& config)
+      : completed_statuses_(sdk::config_value<std::vector<std::string>>(config, "completed_statuses")) {}
 
   std::vector<sdk::Mutation> handle(const sdk::Event& event,
                                     const sdk::HandlerContext& context) const override {
@@ -42,7 +38,7 @@ class WorkOrderHandler final : public sdk::EventHandler {
     if (product_id) metadata["product_id"] = *product_id;
     if (!metadata.empty()) order.metadata = std::move(metadata);
 
-    const bool completed = order.status && is_completed(*order.status);
+    const bool completed = order.status && sdk::contains_ignoring_case(completed_statuses_, *order.status);
     if (completed) {
       order.completed_date = completed_date.value_or(event.timestamp);
       order.resolution = resolution;
@@ -73,12 +69,7 @@ class WorkOrderHandler final : public sdk::EventHandler {
   }
 
  private:
-  bool is_completed(const std::string& status) const {
-    return std::find(completed_statuses_.begin(), completed_statuses_.end(), sdk::ascii_lower(status)) !=
-           completed_statuses_.end();
-  }
-
-  std::vector<std::string> completed_statuses_;  // lower-cased
+  std::vector<std::string> completed_statuses_;
 };
 
 const sdk::PluginDescriptor* describe() {

@@ -1,7 +1,5 @@
 // support_ticket: a ticket -> a timeline row, and a knowledge row when the
 // ticket is flagged (important / save_as_memory) or its priority says so.
-#include <algorithm>
-#include <cctype>
 #include <optional>
 #include <string>
 #include <vector>
@@ -24,10 +22,8 @@ int importance_of(const std::optional<std::string>& priority) {
 
 class SupportTicketHandler final : public sdk::EventHandler {
  public:
-  explicit SupportTicketHandler(const sdk::Json& config) {
-    for (const auto& priority : config.value("knowledge_priorities", sdk::Json::array()))
-      knowledge_priorities_.push_back(sdk::ascii_lower(priority.get<std::string>()));
-  }
+  explicit SupportTicketHandler(const sdk::Json& config)
+      : knowledge_priorities_(sdk::config_value<std::vector<std::string>>(config, "knowledge_priorities")) {}
 
   std::vector<sdk::Mutation> handle(const sdk::Event& event,
                                     const sdk::HandlerContext& context) const override {
@@ -54,7 +50,7 @@ class SupportTicketHandler final : public sdk::EventHandler {
 
     std::vector<sdk::Mutation> mutations;
     const bool save =
-        important || save_as_memory || (priority && is_knowledge_priority(*priority));
+        important || save_as_memory || (priority && sdk::contains_ignoring_case(knowledge_priorities_, *priority));
     if (save) {
       sdk::AddKnowledge knowledge;
       knowledge.content = description ? *timeline.title + ": " + *description : *timeline.title;
@@ -72,12 +68,7 @@ class SupportTicketHandler final : public sdk::EventHandler {
   }
 
  private:
-  bool is_knowledge_priority(const std::string& priority) const {
-    return std::find(knowledge_priorities_.begin(), knowledge_priorities_.end(), sdk::ascii_lower(priority)) !=
-           knowledge_priorities_.end();
-  }
-
-  std::vector<std::string> knowledge_priorities_;  // lower-cased
+  std::vector<std::string> knowledge_priorities_;
 };
 
 const sdk::PluginDescriptor* describe() {

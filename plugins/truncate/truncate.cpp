@@ -28,7 +28,7 @@ bool ends_sentence_at(std::string_view text, std::size_t i) {
 class TruncateSummarizer final : public sdk::Summarizer {
  public:
   explicit TruncateSummarizer(const sdk::Json& config)
-      : ellipsis_(config.value("ellipsis", std::string("\u2026"))),
+      : ellipsis_(sdk::config_value<std::string>(config, "ellipsis")),
         ellipsis_chars_(sdk::utf8_length(ellipsis_)) {}
 
   std::string summarize(std::string_view text, std::size_t max_chars) const override {

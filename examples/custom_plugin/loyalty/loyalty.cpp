@@ -5,16 +5,23 @@
 //
 // becomes a timeline entry, the customer's tier in custom_fields, and (when
 // points are worth money, per the plugin's config) lifetime value.
+#include "loyalty.hpp"
+
+#include <cstdlib>
+#include <string>
+#include <vector>
+
 #include <customeriq/sdk/sdk.hpp>
 
 namespace sdk = customeriq::sdk;
 
+namespace loyalty {
 namespace {
 
 class LoyaltyHandler final : public sdk::EventHandler {
  public:
   explicit LoyaltyHandler(const sdk::Json& config)
-      : value_per_point_(config.at("value_per_point").get<double>()) {}
+      : value_per_point_(sdk::config_value<double>(config, "value_per_point")) {}
 
   std::vector<sdk::Mutation> handle(const sdk::Event& event, const sdk::HandlerContext& context) const override {
     const auto points = sdk::optional_integer(event.data, "points");
@@ -43,16 +50,18 @@ class LoyaltyHandler final : public sdk::EventHandler {
   double value_per_point_;
 };
 
+}  // namespace
+
 const sdk::PluginDescriptor* describe() {
   static constexpr sdk::ConfigKey keys[] = {
       {"value_per_point", sdk::ConfigType::number, "0",
-       "money a point is worth; earned points add points * value to lifetime_value"}};
+       "money a point is worth; earned points add points * value to lifetime_value", /*min*/ 0}};
   static constexpr const char* types[] = {"loyalty_points"};
   static const auto descriptor = sdk::handler_descriptor<LoyaltyHandler>(
       "loyalty", "1.0.0", "Loyalty programme points and tiers", types, keys);
   return &descriptor;
 }
 
-}  // namespace
+}  // namespace loyalty
 
-CUSTOMERIQ_EXPORT_PLUGIN(describe)
+CUSTOMERIQ_EXPORT_PLUGIN(loyalty::describe)

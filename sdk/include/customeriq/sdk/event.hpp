@@ -4,7 +4,9 @@
 
 #include <cmath>
 #include <cstdint>
+#include <initializer_list>
 #include <optional>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -185,11 +187,54 @@ inline std::optional<Json> optional_object(const Json& object, std::string_view 
   return *value;
 }
 
+// Whether an empty string counts as given in first_string.
+enum class EmptyString { skipped, counts };
+
+struct NamedString {
+  std::string key;  // which of the keys it came from
+  std::string value;
+};
+
+// The first of keys, in order, that holds a string, with the key it was
+// found at; nullopt when none does. Each key looked at is type-checked (a
+// number at an earlier key is an error, not passed over). With
+// EmptyString::skipped an empty string is passed over as if absent.
+//   first_string(data, {"content", "note", "text"})
+inline std::optional<NamedString> first_string(const Json& object, std::initializer_list<std::string_view> keys,
+                                               EmptyString empty = EmptyString::skipped,
+                                               std::string_view where = "data") {
+  for (std::string_view key : keys) {
+    auto value = optional_string(object, key, where);
+    if (value && (empty == EmptyString::counts || !value->empty()))
+      return NamedString{std::string(key), std::move(*value)};
+  }
+  return std::nullopt;
+}
+
+namespace detail {
+inline char ascii_lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
+}  // namespace detail
+
 // text with ASCII letters lower-cased, for matching statuses and keywords.
 inline std::string ascii_lower(std::string text) {
-  for (char& c : text)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  for (char& c : text) c = detail::ascii_lower(c);
   return text;
+}
+
+// Whether a and b are equal when ASCII letters are compared without case.
+inline bool equals_ignoring_case(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    if (detail::ascii_lower(a[i]) != detail::ascii_lower(b[i])) return false;
+  return true;
+}
+
+// Whether text is one of list, ASCII letters compared without case: a
+// configured list of statuses matches "Completed" and "DONE".
+inline bool contains_ignoring_case(std::span<const std::string> list, std::string_view text) {
+  for (const std::string& item : list)
+    if (equals_ignoring_case(item, text)) return true;
+  return false;
 }
 
 }  // namespace customeriq::sdk

@@ -3,7 +3,8 @@
 //
 //   const sdk::PluginDescriptor* describe() {
 //     static constexpr sdk::ConfigKey keys[] = {
-//         {"currency", sdk::ConfigType::string, "\"EUR\"", "ISO code stored in metadata"}};
+//         {"currency", sdk::ConfigType::string, "\"EUR\"", "ISO code stored in metadata"},
+//         {"max_items", sdk::ConfigType::integer, "100", "items kept per order", /*min*/ 1, /*max*/ 1000}};
 //     static constexpr const char* types[] = {"purchase"};
 //     static const auto descriptor = sdk::handler_descriptor<PurchaseHandler>(
 //         "purchase", "1.0.0", "Purchases and lifetime value", types, keys);
@@ -19,6 +20,7 @@
 #include <boost/dll/alias.hpp>
 #include <nlohmann/json.hpp>
 
+#include "customeriq/sdk/config.hpp"
 #include "customeriq/sdk/handler.hpp"
 #include "customeriq/sdk/summarizer.hpp"
 #include "customeriq/sdk/version.hpp"
@@ -26,18 +28,6 @@
 namespace customeriq::sdk {
 
 enum class PluginKind : std::uint32_t { event_handler = 1, summarizer = 2 };
-
-enum class ConfigType : std::uint32_t { string, integer, number, boolean, string_list, object };
-
-// One key a plugin accepts in its `config:` block. The core rejects keys a
-// plugin does not declare and values of the wrong type, fills in defaults,
-// and prints the table in `customeriq plugins`.
-struct ConfigKey {
-  const char* name;
-  ConfigType type;
-  const char* default_json;  // the default as JSON text ("500", "\"EUR\"", "[]")
-  const char* description;
-};
 
 // What a plugin library says about itself. The core reads abi_version and
 // json_library_version first and touches nothing else on a mismatch, so

@@ -8,9 +8,11 @@
 namespace customeriq::sdk {
 
 // Bumped whenever a type that crosses the plugin boundary changes layout or
-// meaning (Event, Mutation, EventHandler, Summarizer, PluginDescriptor).
-// The core refuses a plugin built against any other value.
-inline constexpr std::uint32_t kAbiVersion = 1;
+// meaning (Event, Mutation, EventHandler, Summarizer, PluginDescriptor,
+// ConfigKey). The core refuses a plugin built against any other value.
+//   1  the first SDK
+//   2  ConfigKey has min and max
+inline constexpr std::uint32_t kAbiVersion = 2;
 
 // Event::data and the plugin config are nlohmann::json values shared by
 // reference, so core and plugin must agree on the JSON library's layout too.
