@@ -12,16 +12,10 @@ namespace {
 
 constexpr std::int64_t kMaxUnixSeconds = 253402300799;  // 9999-12-31T23:59:59Z
 
-bool iequals(std::string_view a, std::string_view b) {
-  return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
-    return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
-  });
-}
-
 bool icontains(std::string_view text, std::string_view part) {
   if (part.size() > text.size()) return false;
   for (std::size_t i = 0; i + part.size() <= text.size(); ++i)
-    if (iequals(text.substr(i, part.size()), part)) return true;
+    if (sdk::equals_ignoring_case(text.substr(i, part.size()), part)) return true;
   return false;
 }
 
@@ -32,12 +26,6 @@ std::string_view trim(std::string_view text) {
   return text.substr(begin, end - begin + 1);
 }
 
-std::string lower(std::string_view text) {
-  std::string out(text);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
 
 // A JSON value for an error message: its JSON text, cut short.
 std::string shown(const sdk::Json& value) { return excerpt(value.dump(), 80); }
@@ -208,7 +196,7 @@ std::string payload_key(std::string_view bytes) { return "fnv128:" + fnv1a_128_h
 
 bool is_sensitive_header(std::string_view name) {
   for (const char* exact : {"authorization", "proxy-authorization", "cookie", "set-cookie"})
-    if (iequals(name, exact)) return true;
+    if (sdk::equals_ignoring_case(name, exact)) return true;
   for (const char* part : {"token", "secret", "password", "passwd", "api-key", "api_key", "apikey",
                            "credential", "signature", "session"})
     if (icontains(name, part)) return true;
@@ -285,7 +273,7 @@ std::variant<sdk::Event, DeadLetter> decode_event(RawMessage&& message, const De
 
     for (const char* key : {"email", "customer_email"}) {
       if (auto email = sdk::optional_string(event.data, key); email && !trim(*email).empty()) {
-        event.customer_email = lower(trim(*email));
+        event.customer_email = ascii_lower(trim(*email));
         if (event.customer_email.size() > kMaxEmailBytes || has_control_character(event.customer_email)) {
           throw sdk::InvalidEvent("data." + std::string(key) + " must be at most " +
                                   std::to_string(kMaxEmailBytes) + " bytes without control characters, got " +
