@@ -94,37 +94,50 @@ Json LoadedPlugin::resolve_config(const Json& given) const {
   return resolved;
 }
 
-HandlerPtr LoadedPlugin::create_handler(const Json& resolved_config) const {
-  if (descriptor_->kind != sdk::PluginKind::event_handler)
-    throw PluginError("plugin " + id() + " is a " + to_string(descriptor_->kind) + ", not an event handler");
-  sdk::EventHandler* handler = nullptr;
+namespace {
+
+// One kind of plugin object: how errors name it, and the descriptor's pair
+// of functions that make and destroy it.
+template <class Object>
+struct ObjectKind {
+  sdk::PluginKind kind;
+  const char* with_article;  // "an event handler"
+  const char* noun;          // "handler"
+  Object* (*create)(const Json&);
+  void (*destroy)(Object*);
+};
+
+// The kind checked, the factory's exceptions turned into PluginError, and a
+// deleter that holds the library: it stays loaded while the object lives.
+template <class Object>
+std::shared_ptr<const Object> create(const LoadedPlugin& plugin, const ObjectKind<Object>& kind,
+                                     const Json& resolved_config) {
+  const std::string who = "plugin " + plugin.id();
+  if (plugin.descriptor().kind != kind.kind)
+    throw PluginError(who + " is a " + to_string(plugin.descriptor().kind) + ", not " + kind.with_article);
+  Object* object = nullptr;
   try {
-    handler = descriptor_->create_handler(resolved_config);
+    object = kind.create(resolved_config);
   } catch (const std::exception& error) {
-    throw PluginError("plugin " + id() + ": cannot create handler: " + error.what());
+    throw PluginError(who + ": cannot create " + kind.noun + ": " + error.what());
   }
-  if (!handler) throw PluginError("plugin " + id() + ": factory returned no handler");
-  // The deleter holds the library: it stays loaded while the handler lives.
-  auto self = shared_from_this();
-  return HandlerPtr(handler, [self](const sdk::EventHandler* h) {
-    self->descriptor_->destroy_handler(const_cast<sdk::EventHandler*>(h));
-  });
+  if (!object) throw PluginError(who + ": factory returned no " + kind.noun);
+  return std::shared_ptr<const Object>(object, [library = plugin.shared_from_this(), destroy = kind.destroy](
+                                                   const Object* o) { destroy(const_cast<Object*>(o)); });
+}
+
+}  // namespace
+
+HandlerPtr LoadedPlugin::create_handler(const Json& resolved_config) const {
+  const ObjectKind<sdk::EventHandler> handler{sdk::PluginKind::event_handler, "an event handler", "handler",
+                                              descriptor_->create_handler, descriptor_->destroy_handler};
+  return create(*this, handler, resolved_config);
 }
 
 SummarizerPtr LoadedPlugin::create_summarizer(const Json& resolved_config) const {
-  if (descriptor_->kind != sdk::PluginKind::summarizer)
-    throw PluginError("plugin " + id() + " is a " + to_string(descriptor_->kind) + ", not a summarizer");
-  sdk::Summarizer* summarizer = nullptr;
-  try {
-    summarizer = descriptor_->create_summarizer(resolved_config);
-  } catch (const std::exception& error) {
-    throw PluginError("plugin " + id() + ": cannot create summarizer: " + error.what());
-  }
-  if (!summarizer) throw PluginError("plugin " + id() + ": factory returned no summarizer");
-  auto self = shared_from_this();
-  return SummarizerPtr(summarizer, [self](const sdk::Summarizer* s) {
-    self->descriptor_->destroy_summarizer(const_cast<sdk::Summarizer*>(s));
-  });
+  const ObjectKind<sdk::Summarizer> summarizer{sdk::PluginKind::summarizer, "a summarizer", "summarizer",
+                                               descriptor_->create_summarizer, descriptor_->destroy_summarizer};
+  return create(*this, summarizer, resolved_config);
 }
 
 }  // namespace customeriq
