@@ -9,39 +9,22 @@
 #include <SQLiteCpp/Database.h>
 #include <SQLiteCpp/Statement.h>
 
-#include "pipeline/event_decoder.hpp"
 #include "pipeline/pipeline.hpp"
-#include "store/store_writer.hpp"
-#include "support/test_support.hpp"
 #include "pipeline/writer_thread.hpp"
+#include "support/store_fixture.hpp"
 
 using namespace customeriq;
-using customeriq::test::rows_as_text;
+using customeriq::test::FreshStore;
 using customeriq::test::TempDir;
+using customeriq::test::write_item;
 
 namespace {
-
-WriteItem item(const std::string& json, std::vector<sdk::Mutation> mutations = {}) {
-  RawMessage message;
-  message.bytes = json;
-  message.subject = "test";
-  auto decoded = decode_event(std::move(message), DecodeLimits{});
-  if (auto* letter = std::get_if<DeadLetter>(&decoded)) FAIL("not an event: " << letter->reason);
-  WriteItem item;
-  item.content = HandledEvent{std::get<sdk::Event>(std::move(decoded)), "test", std::move(mutations)};
-  return item;
-}
 
 std::string event_json(int n) {
   return R"({"event_id":"e)" + std::to_string(n) + R"(","customer_id":"cust_1","event_type":"t","timestamp":1000})";
 }
 
-sdk::AppendTimelineEvent timeline_row(const std::string& title) {
-  sdk::AppendTimelineEvent row;
-  row.event_type = "t";
-  row.title = title;
-  return row;
-}
+sdk::AppendTimelineEvent timeline_row(const std::string& title) { return {.event_type = "t", .title = title}; }
 
 WriteItem dead_letter(std::string reason, std::string raw, std::string key) {
   WriteItem letter;
@@ -66,15 +49,13 @@ RawMessage note_message(int n, std::size_t content_bytes = 1) {
 
 }  // namespace
 
-TEST_CASE("after a transient failure (disk full) the same writer commits the retry", "[store][errors]") {
-  TempDir dir;
-  StoreWriter writer(dir / "db.sqlite", {});
-  writer.apply_batch({item(event_json(0), {timeline_row("first")})});
+TEST_CASE_METHOD(FreshStore, "after a transient failure (disk full) the same writer commits the retry", "[store][errors]") {
+  writer.apply_batch({write_item(event_json(0), {timeline_row("first")})});
   const int pages = writer.database().execAndGet("PRAGMA page_count").getInt();
   writer.database().exec("PRAGMA max_page_count = " + std::to_string(pages));  // the disk is full
 
   std::vector<WriteItem> batch;
-  for (int i = 1; i <= 200; ++i) batch.push_back(item(event_json(i), {timeline_row(std::string(2000, 'x'))}));
+  for (int i = 1; i <= 200; ++i) batch.push_back(write_item(event_json(i), {timeline_row(std::string(2000, 'x'))}));
   CHECK_THROWS_AS(writer.apply_batch(batch), TransientStoreError);
   CHECK_THROWS_AS(writer.apply_batch(batch), TransientStoreError);  // the same error, not "API misuse"
   try {
@@ -85,16 +66,14 @@ TEST_CASE("after a transient failure (disk full) the same writer commits the ret
 
   writer.database().exec("PRAGMA max_page_count = 1073741823");  // space again
   CHECK(writer.apply_batch(batch) == std::vector<Outcome>(200, Outcome::applied));
-  CHECK(rows_as_text(writer.database(), "SELECT count(*) FROM customer_events") == "201");
-  CHECK(rows_as_text(writer.database(), "SELECT count(*) FROM dead_letters") == "0");
+  CHECK(rows("SELECT count(*) FROM customer_events") == "201");
+  CHECK(rows("SELECT count(*) FROM dead_letters") == "0");
 }
 
-TEST_CASE("a database that refuses writes is a StoreError naming the file, not a retry", "[store][errors]") {
-  TempDir dir;
-  StoreWriter writer(dir / "db.sqlite", {});
+TEST_CASE_METHOD(FreshStore, "a database that refuses writes is a StoreError naming the file, not a retry", "[store][errors]") {
   writer.database().exec("PRAGMA query_only = ON");  // as a read-only file would
   try {
-    writer.apply_batch({item(event_json(1), {timeline_row("x")})});
+    writer.apply_batch({write_item(event_json(1), {timeline_row("x")})});
     FAIL("no exception");
   } catch (const TransientStoreError&) {
     FAIL("read-only is not transient");
@@ -104,46 +83,40 @@ TEST_CASE("a database that refuses writes is a StoreError naming the file, not a
   }
 }
 
-TEST_CASE("a SQLite error caused by one event dead-letters it with SQLite's message, the rest apply",
+TEST_CASE_METHOD(FreshStore, "a SQLite error caused by one event dead-letters it with SQLite's message, the rest apply",
           "[store][errors]") {
-  TempDir dir;
-  StoreWriter writer(dir / "db.sqlite", {});
   writer.database().exec(
       "CREATE TRIGGER no_forbidden BEFORE INSERT ON customer_events WHEN NEW.title = 'forbidden' "
       "BEGIN SELECT RAISE(ABORT, 'forbidden title'); END");
-  const auto outcomes = writer.apply_batch({item(event_json(1), {timeline_row("fine")}),
-                                            item(event_json(2), {timeline_row("forbidden")}),
-                                            item(event_json(3), {timeline_row("fine too")})});
+  const auto outcomes = writer.apply_batch({write_item(event_json(1), {timeline_row("fine")}),
+                                            write_item(event_json(2), {timeline_row("forbidden")}),
+                                            write_item(event_json(3), {timeline_row("fine too")})});
   CHECK(outcomes == std::vector{Outcome::applied, Outcome::dead_lettered, Outcome::applied});
-  CHECK(rows_as_text(writer.database(), "SELECT idempotency_key, reason FROM dead_letters") ==
+  CHECK(rows("SELECT idempotency_key, reason FROM dead_letters") ==
         "e2|store rejected the event: forbidden title");
-  CHECK(rows_as_text(writer.database(), "SELECT group_concat(title) FROM customer_events") == "fine,fine too");
+  CHECK(rows("SELECT group_concat(title) FROM customer_events") == "fine,fine too");
 }
 
-TEST_CASE("a lifetime value that would overflow dead-letters the event", "[store][errors]") {
-  TempDir dir;
-  StoreWriter writer(dir / "db.sqlite", {});
-  const auto outcomes = writer.apply_batch({item(event_json(1), {sdk::AdjustLifetimeValue{1e308}}),
-                                            item(event_json(2), {sdk::AdjustLifetimeValue{1e308}})});
+TEST_CASE_METHOD(FreshStore, "a lifetime value that would overflow dead-letters the event", "[store][errors]") {
+  const auto outcomes = writer.apply_batch({write_item(event_json(1), {sdk::AdjustLifetimeValue{1e308}}),
+                                            write_item(event_json(2), {sdk::AdjustLifetimeValue{1e308}})});
   CHECK(outcomes == std::vector{Outcome::applied, Outcome::dead_lettered});
-  CHECK(rows_as_text(writer.database(), "SELECT reason FROM dead_letters") ==
+  CHECK(rows("SELECT reason FROM dead_letters") ==
         "lifetime_value of customer cust_1 would overflow (adding 1e+308)");
-  CHECK(rows_as_text(writer.database(), "SELECT lifetime_value FROM customers") == "1.0e+308");
+  CHECK(rows("SELECT lifetime_value FROM customers") == "1.0e+308");
 }
 
-TEST_CASE("dead letters: one row per distinct payload, dropped once their key applies", "[store][errors]") {
-  TempDir dir;
-  StoreWriter writer(dir / "db.sqlite", {});
+TEST_CASE_METHOD(FreshStore, "dead letters: one row per distinct payload, dropped once their key applies", "[store][errors]") {
   // Two different bad payloads under one event_id: both kept, each with its reason.
   writer.apply_batch({dead_letter("first reason", "{bad one", "k1"), dead_letter("second reason", "{bad two", "k1")});
   writer.apply_batch({dead_letter("first reason again", "{bad one", "k1")});
-  CHECK(rows_as_text(writer.database(), "SELECT CAST(raw AS TEXT), reason, attempts FROM dead_letters ORDER BY id") ==
+  CHECK(rows("SELECT CAST(raw AS TEXT), reason, attempts FROM dead_letters ORDER BY id") ==
         "{bad one|first reason again|2\n{bad two|second reason|1");
 
   // The valid event with that key supersedes them.
-  CHECK(writer.apply_batch({item(R"({"event_id":"k1","customer_id":"c","event_type":"t"})")}) ==
+  CHECK(writer.apply_batch({write_item(R"({"event_id":"k1","customer_id":"c","event_type":"t"})")}) ==
         std::vector{Outcome::applied});
-  CHECK(rows_as_text(writer.database(), "SELECT count(*) FROM dead_letters") == "0");
+  CHECK(rows("SELECT count(*) FROM dead_letters") == "0");
 
   // A letter left from before (key applied since) is dropped by its replay, not dead-lettered again.
   writer.database().exec(
@@ -152,7 +125,7 @@ TEST_CASE("dead letters: one row per distinct payload, dropped once their key ap
   WriteItem replay = dead_letter("still invalid", "{stale", "k1");
   replay.replay_of = writer.database().execAndGet("SELECT id FROM dead_letters").getInt64();
   CHECK(writer.apply_batch({replay}) == std::vector{Outcome::dead_lettered});
-  CHECK(rows_as_text(writer.database(), "SELECT count(*) FROM dead_letters") == "0");
+  CHECK(rows("SELECT count(*) FROM dead_letters") == "0");
 }
 
 TEST_CASE("durable commits set synchronous=FULL, the default is NORMAL", "[store][errors]") {
@@ -222,11 +195,9 @@ TEST_CASE("writer thread: after begin_shutdown a failing batch is not retried", 
   CHECK_FALSE(writer.fatal_error().has_value());
 }
 
-TEST_CASE("a dead letter whose headers are not UTF-8 is stored, not an exception", "[store][errors]") {
-  TempDir dir;
-  StoreWriter writer(dir / "db.sqlite", {});
+TEST_CASE_METHOD(FreshStore, "a dead letter whose headers are not UTF-8 is stored, not an exception", "[store][errors]") {
   WriteItem letter;
   letter.content = DeadLetter{"bad", "{bad", "subj", {{"X-Bad", "\xff\xfe"}}, "", ""};
   CHECK(writer.apply_batch({letter}) == std::vector{Outcome::dead_lettered});
-  CHECK(rows_as_text(writer.database(), "SELECT count(*) FROM dead_letters") == "1");
+  CHECK(rows("SELECT count(*) FROM dead_letters") == "1");
 }

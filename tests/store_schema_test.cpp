@@ -51,6 +51,12 @@ std::string error_of_open(const fs::path& path) {
   return "(opened)";
 }
 
+// A folder of its own with the path of a seed database file in it, made by the test.
+struct SeedFile {
+  TempDir dir;
+  const fs::path path = dir / "seed.db";
+};
+
 unsigned mode_of(const fs::path& path) {
   struct stat status {};
   if (::stat(path.c_str(), &status) != 0) return 0;
@@ -59,9 +65,7 @@ unsigned mode_of(const fs::path& path) {
 
 }  // namespace
 
-TEST_CASE("the seed service's knowledge importance becomes 1..10", "[schema][seed]") {
-  TempDir dir;
-  const auto path = dir / "seed.db";
+TEST_CASE_METHOD(SeedFile, "the seed service's knowledge importance becomes 1..10", "[schema][seed]") {
   make_database(path, {kFixtures / "seed.sql"}, R"sql(
     DELETE FROM customer_knowledge;
     INSERT INTO customer_knowledge(id, customer_id, content, importance) VALUES
@@ -77,9 +81,7 @@ TEST_CASE("the seed service's knowledge importance becomes 1..10", "[schema][see
   CHECK(rows_as_text(*db, "SELECT DISTINCT typeof(importance) FROM customer_knowledge") == "integer");
 }
 
-TEST_CASE("the seed's own tables under names we use are renamed aside with their rows", "[schema][seed]") {
-  TempDir dir;
-  const auto path = dir / "seed.db";
+TEST_CASE_METHOD(SeedFile, "the seed's own tables under names we use are renamed aside with their rows", "[schema][seed]") {
   // seed_dead_letters is taken too: the next free name is used.
   make_database(path, {kFixtures / "seed.sql"}, R"sql(
     CREATE TABLE processed_events (event_id TEXT PRIMARY KEY, processed_at INTEGER);
@@ -103,9 +105,7 @@ TEST_CASE("the seed's own tables under names we use are renamed aside with their
   CHECK(rows_as_text(writer.database(), "SELECT reason FROM dead_letters") == "not valid JSON");
 }
 
-TEST_CASE("the seed's indexes, views and triggers are kept across the conversion", "[schema][seed]") {
-  TempDir dir;
-  const auto path = dir / "seed.db";
+TEST_CASE_METHOD(SeedFile, "the seed's indexes, views and triggers are kept across the conversion", "[schema][seed]") {
   make_database(path, {kFixtures / "seed.sql"}, R"sql(
     CREATE INDEX events_by_type ON customer_events(event_type);
     CREATE VIEW open_tickets AS SELECT e.id, c.name, e.title FROM customer_events e
@@ -123,9 +123,7 @@ TEST_CASE("the seed's indexes, views and triggers are kept across the conversion
   CHECK(rows_as_text(*db, "PRAGMA integrity_check") == "ok");
 }
 
-TEST_CASE("seed databases an earlier CustomerIQ left at version 1 or 2 are adopted", "[schema][seed]") {
-  TempDir dir;
-  const auto path = dir / "seed.db";
+TEST_CASE_METHOD(SeedFile, "seed databases an earlier CustomerIQ left at version 1 or 2 are adopted", "[schema][seed]") {
   std::string left;
   SECTION("version 1: its migration 2 failed on the seed's dead_letters") {
     make_database(path, {kFixtures / "seed.sql"}, "PRAGMA user_version = 1");
@@ -165,9 +163,7 @@ TEST_CASE("seed databases an earlier CustomerIQ left at version 1 or 2 are adopt
   }
 }
 
-TEST_CASE("a failed migration leaves the file exactly as it was and fails the same way again", "[schema][migrations]") {
-  TempDir dir;
-  const auto path = dir / "seed.db";
+TEST_CASE_METHOD(SeedFile, "a failed migration leaves the file exactly as it was and fails the same way again", "[schema][migrations]") {
   // An object in the way of migration 2, after the seed's tables are converted.
   make_database(path, {kFixtures / "seed.sql"}, "CREATE TABLE customers_fts (x)");
   const std::string bytes = read_file(path), schema = schema_of(path);
