@@ -74,11 +74,23 @@ std::unique_ptr<ChildProcess> publish_in_background(const TempDir& dir, const Na
                                         dir / "publisher");
 }
 
-NatsServer::Options without_jetstream() {
-  NatsServer::Options options;
-  options.jetstream = false;
-  return options;
+NatsServer::Options without_jetstream() { return {.jetstream = false}; }
+
+// Core NATS only, with user/password authentication.
+NatsServer::Options with_password(std::string user, std::string password) {
+  return {.jetstream = false, .user = std::move(user), .password = std::move(password)};
 }
+
+// A folder of its own, a nats-server with JetStream or with core NATS only,
+// and the database serve writes in the folder.
+template <bool kJetStream>
+struct WithServer {
+  TempDir dir;
+  NatsServer server{NatsServer::Options{.jetstream = kJetStream}};
+  const std::filesystem::path database = dir / "db.sqlite";
+};
+using WithJetStream = WithServer<true>;
+using WithCoreNats = WithServer<false>;
 
 std::int64_t purchases(const std::filesystem::path& database) {
   return query_count(database, "SELECT count(*) FROM purchases");
@@ -186,10 +198,7 @@ TEST_CASE("serve refuses to start without NATS_ENABLED and names malformed varia
     CHECK_THAT(help.out, Catch::Contains(variable));
 }
 
-TEST_CASE("every event type over core NATS reaches the profile with the seed log lines", "[nats]") {
-  TempDir dir;
-  NatsServer server;
-  const auto database = dir / "db.sqlite";
+TEST_CASE_METHOD(WithJetStream, "every event type over core NATS reaches the profile with the seed log lines", "[nats]") {
   Service service(dir, serve_env(server, database, {{"CUSTOMERIQ_LOG_LEVEL", "debug"}}));
   service.require_started();
 
@@ -241,10 +250,7 @@ TEST_CASE("every event type over core NATS reaches the profile with the seed log
   }
 }
 
-TEST_CASE("several subjects with wildcards: events outside them are not taken", "[nats]") {
-  TempDir dir;
-  NatsServer server;
-  const auto database = dir / "db.sqlite";
+TEST_CASE_METHOD(WithJetStream, "several subjects with wildcards: events outside them are not taken", "[nats]") {
   Service service(dir, serve_env(server, database,
                                  {{"NATS_SUBJECTS", "customer.events.*.purchase, vip.events.>"}}));
   service.require_started();
@@ -329,10 +335,7 @@ TEST_CASE("after nats-server restarts the service reconnects and goes on", "[nat
   CHECK_THAT(service.process.err(), Catch::Contains("1 disconnects, 1 reconnects"));
 }
 
-TEST_CASE("JetStream: an invalid event is dead-lettered once and terminated and not redelivered", "[nats]") {
-  TempDir dir;
-  NatsServer server;
-  const auto database = dir / "db.sqlite";
+TEST_CASE_METHOD(WithJetStream, "JetStream: an invalid event is dead-lettered once and terminated and not redelivered", "[nats]") {
   Service service(dir, serve_env(server, database, {{"NATS_JETSTREAM", "true"}, {"NATS_ACK_WAIT_SECONDS", "1"}}));
   service.require_started();
   publish_raw(server.url(), "customer.events.cust_001.purchase", "{not json", "broken-1", true);
@@ -380,10 +383,7 @@ TEST_CASE("a server that comes up later is used", "[nats]") {
   service.stop();
 }
 
-TEST_CASE("JetStream: SIGKILL in the middle of 20000 events and a restart apply each event exactly once", "[nats]") {
-  TempDir dir;
-  NatsServer server;
-  const auto database = dir / "db.sqlite";
+TEST_CASE_METHOD(WithJetStream, "JetStream: SIGKILL in the middle of 20000 events and a restart apply each event exactly once", "[nats]") {
   const Env env = serve_env(server, database, {{"NATS_JETSTREAM", "true"}, {"NATS_ACK_WAIT_SECONDS", "3"}});
   const int total = 20000;
   std::int64_t at_kill = 0;
@@ -419,10 +419,7 @@ TEST_CASE("JetStream: SIGKILL in the middle of 20000 events and a restart apply 
   CHECK(query_count(database, "SELECT count(*) FROM dead_letters") == 0);
 }
 
-TEST_CASE("JetStream: SIGTERM in the middle of a burst commits and acks what it took and loses nothing", "[nats]") {
-  TempDir dir;
-  NatsServer server;
-  const auto database = dir / "db.sqlite";
+TEST_CASE_METHOD(WithJetStream, "JetStream: SIGTERM in the middle of a burst commits and acks what it took and loses nothing", "[nats]") {
   const Env env = serve_env(server, database, {{"NATS_JETSTREAM", "true"}, {"NATS_ACK_WAIT_SECONDS", "3"}});
   const int total = 10000;
   ServeSummary first_summary;
@@ -451,10 +448,7 @@ TEST_CASE("JetStream: SIGTERM in the middle of a burst commits and acks what it 
   CHECK(query_count(database, "SELECT count(*) FROM processed_events") == total);
 }
 
-TEST_CASE("core NATS: SIGTERM in the middle of a burst commits everything received", "[nats]") {
-  TempDir dir;
-  NatsServer server(without_jetstream());
-  const auto database = dir / "db.sqlite";
+TEST_CASE_METHOD(WithCoreNats, "core NATS: SIGTERM in the middle of a burst commits everything received", "[nats]") {
   Service service(dir, serve_env(server, database));
   service.require_started();
   auto publisher = publish_in_background(dir, server, {"--event", "purchase", "--count", "20000", "--rate", "10000"});
@@ -467,10 +461,7 @@ TEST_CASE("core NATS: SIGTERM in the middle of a burst commits everything receiv
   CHECK(summary.applied == summary.received);
 }
 
-TEST_CASE("JetStream: two instances on one durable consumer and one database split the work", "[nats]") {
-  TempDir dir;
-  NatsServer server;
-  const auto database = dir / "db.sqlite";
+TEST_CASE_METHOD(WithJetStream, "JetStream: two instances on one durable consumer and one database split the work", "[nats]") {
   const Env env = serve_env(server, database, {{"NATS_JETSTREAM", "true"}, {"NATS_FETCH_BATCH", "50"}});
   Service first(dir, env, "serve-1");
   first.require_started();  // creates the stream and the consumer
@@ -487,10 +478,7 @@ TEST_CASE("JetStream: two instances on one durable consumer and one database spl
   CHECK(query_count(database, "SELECT count(*) FROM customer_events") == total);
 }
 
-TEST_CASE("core NATS: drops by a slow consumer are logged and counted", "[nats]") {
-  TempDir dir;
-  NatsServer server(without_jetstream());
-  const auto database = dir / "db.sqlite";
+TEST_CASE_METHOD(WithCoreNats, "core NATS: drops by a slow consumer are logged and counted", "[nats]") {
   // A queue of one event and a tiny pending buffer, while the test holds the
   // database's write lock: the writer retries, the callback blocks, nats.c drops.
   const auto pipeline = dir / "pipeline.yaml";
@@ -524,10 +512,7 @@ namespace {
 // core NATS serve with one purchase committed, then the database locked by
 // another connection (held until the object goes) and a repair published
 // that the writer cannot commit.
-struct ServiceWithLockedStore {
-  TempDir dir;
-  NatsServer server{without_jetstream()};
-  std::filesystem::path database = dir / "db.sqlite";
+struct ServiceWithLockedStore : WithCoreNats {
   Service service{dir, serve_env(server, database)};
   std::unique_ptr<SQLite::Database> lock;
 
@@ -559,10 +544,7 @@ TEST_CASE("a second signal exits at once while the first one waits for the store
   CHECK_THAT(service.process.err(), Catch::Contains("[NATS] Second signal: exiting at once"));
 }
 
-TEST_CASE(".env in the working directory is read and the real environment wins and YAML source fills the rest", "[nats]") {
-  TempDir dir;
-  NatsServer server(without_jetstream());
-  const auto database = dir / "db.sqlite";
+TEST_CASE_METHOD(WithCoreNats, ".env in the working directory is read and the real environment wins and YAML source fills the rest", "[nats]") {
   write_file(dir / ".env",
              "# the service's settings\n"
              "NATS_ENABLED=true\n"
@@ -599,10 +581,7 @@ TEST_CASE(".env in the working directory is read and the real environment wins a
 
 TEST_CASE("user/password auth: right credentials work and wrong ones exit 1 with a clear error", "[nats]") {
   TempDir dir;
-  NatsServer::Options auth = without_jetstream();
-  auth.user = "alice";
-  auth.password = "s3cret";
-  NatsServer server(auth);
+  NatsServer server(with_password("alice", "s3cret"));
   const auto database = dir / "db.sqlite";
 
   Service wrong(dir, serve_env(server, database, {{"NATS_USER", "alice"}, {"NATS_PASSWORD", "wrong"}}), "wrong");
@@ -740,10 +719,7 @@ TEST_CASE("publish --servers: a password is never shown, and errors name --serve
 
 TEST_CASE("credentials in a server URL never reach the logs of serve or publish", "[nats][secrets]") {
   TempDir dir;
-  NatsServer::Options auth = without_jetstream();
-  auth.user = "alice";
-  auth.password = "S3cretPW42";
-  NatsServer server(auth);
+  NatsServer server(with_password("alice", "S3cretPW42"));
   const auto database = dir / "db.sqlite";
   const std::string with_password = "nats://alice:S3cretPW42@127.0.0.1:" + std::to_string(server.port());
 
@@ -891,10 +867,7 @@ TEST_CASE("serve-local.sh says so when the monitoring port is taken or malformed
 
 TEST_CASE("serve-local.sh never prints the password of a NATS_SERVERS it is given", "[nats][serve-local][secrets]") {
   TempDir dir;
-  NatsServer::Options auth = without_jetstream();
-  auth.user = "alice";
-  auth.password = "S3cretPW42";
-  NatsServer server(auth);
+  NatsServer server(with_password("alice", "S3cretPW42"));
   ServeLocal local(dir, {{"NATS_SERVERS", "nats://alice:S3cretPW42@127.0.0.1:" + std::to_string(server.port())},
                          {"CUSTOMERIQ_DB", (dir / "db.sqlite").string()}});
   const bool started = local.process.wait_for_log("[NATS] Service started successfully", 120s);
@@ -906,10 +879,7 @@ TEST_CASE("serve-local.sh never prints the password of a NATS_SERVERS it is give
   check_hidden({0, local.process.out(), local.process.err()}, {"S3cretPW42"});
 }
 
-TEST_CASE("JetStream: poison events dead-letter themselves and the events fetched beside them apply", "[nats]") {
-  TempDir dir;
-  NatsServer server;
-  const auto database = dir / "db.sqlite";
+TEST_CASE_METHOD(WithJetStream, "JetStream: poison events dead-letter themselves and the events fetched beside them apply", "[nats]") {
   Service service(dir, serve_env(server, database, {{"NATS_JETSTREAM", "true"}}));
   service.require_started();
   const std::size_t depth = 100000;
@@ -931,10 +901,7 @@ TEST_CASE("JetStream: poison events dead-letter themselves and the events fetche
   CHECK_THAT(service.process.err(), Catch::Contains("[NATS] JetStream: 3 acked, 2 terminated (dead-lettered)"));
 }
 
-TEST_CASE("the README's steps give each seed event once: publish --all, then ingest the same file", "[nats]") {
-  TempDir dir;
-  NatsServer server(without_jetstream());
-  const auto database = dir / "db.sqlite";
+TEST_CASE_METHOD(WithCoreNats, "the README's steps give each seed event once: publish --all, then ingest the same file", "[nats]") {
   Service service(dir, serve_env(server, database));
   service.require_started();
   publish(dir, server, {"--all"});
