@@ -6,15 +6,12 @@
 using namespace customeriq::test;
 
 TEST_CASE("contact: subject, message and status - the rest of data is metadata", "[plugins]") {
-  TestHandler contact(builtin("contact"));
-  const auto mutations = contact.handle(event(
-      "contact", {{"subject", "Question about warranty"},
-                  {"message", "Does the warranty cover water damage?"},
-                  {"status", "answered"},
-                  {"channel", "email"},
-                  {"duration_s", 0}}));
-  REQUIRE(mutations.size() == 1);
-  const auto& timeline = mutation<sdk::AppendTimelineEvent>(mutations, 0);
+  const auto [timeline] = exactly<sdk::AppendTimelineEvent>(handled(
+      "contact", event("contact", {{"subject", "Question about warranty"},
+                                   {"message", "Does the warranty cover water damage?"},
+                                   {"status", "answered"},
+                                   {"channel", "email"},
+                                   {"duration_s", 0}})));
   CHECK(timeline.event_type == "contact");
   CHECK(timeline.title == "Question about warranty");
   CHECK(timeline.description == "Does the warranty cover water damage?");
@@ -26,9 +23,9 @@ TEST_CASE("contact: subject, message and status - the rest of data is metadata",
 TEST_CASE("contact: title and description fall back in order", "[plugins]") {
   TestHandler contact(builtin("contact"));
   auto timeline_of = [&](Json data, Json metadata = Json::object()) {
-    const auto mutations = contact.handle(event("contact", std::move(data), std::move(metadata)));
-    REQUIRE(mutations.size() == 1);
-    return mutation<sdk::AppendTimelineEvent>(mutations, 0);
+    const auto [timeline] =
+        exactly<sdk::AppendTimelineEvent>(contact.handle(event("contact", std::move(data), std::move(metadata))));
+    return timeline;
   };
   const auto titled = timeline_of({{"title", "Callback"}, {"description", "Wants a call"}, {"notes", "n"}});
   CHECK(titled.title == "Callback");

@@ -6,15 +6,12 @@
 using namespace customeriq::test;
 
 TEST_CASE("generic: title, description, amount, status and data as metadata", "[plugins]") {
-  TestHandler generic(builtin("generic"));
   const Json data = {{"title", "Newsletter signup"},
                      {"description", "Signed up from the footer form"},
                      {"amount", 0},
                      {"status", "confirmed"},
                      {"list", "weekly"}};
-  const auto mutations = generic.handle(event("newsletter_signup", data));
-  REQUIRE(mutations.size() == 1);
-  const auto& timeline = mutation<sdk::AppendTimelineEvent>(mutations, 0);
+  const auto [timeline] = exactly<sdk::AppendTimelineEvent>(handled("generic", event("newsletter_signup", data)));
   CHECK(timeline.event_type == "newsletter_signup");
   CHECK(timeline.title == "Newsletter signup");
   CHECK(timeline.description == "Signed up from the footer form");

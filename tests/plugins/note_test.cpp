@@ -10,22 +10,18 @@
 using namespace customeriq::test;
 
 TEST_CASE("note: a full note is knowledge and a timeline row", "[plugins]") {
-  TestHandler note(builtin("note"));
-  const auto mutations = note.handle(event(
-      "note", {{"content", "Prefers email over phone calls"},
-               {"category", "preference"},
-               {"importance", "high"},
-               {"tags", {"contact", "email"}},
-               {"source", "agent:alice"},
-               {"title", "Contact preference"}}));
-  REQUIRE(mutations.size() == 2);
-  const auto& knowledge = mutation<sdk::AddKnowledge>(mutations, 0);
+  const auto [knowledge, timeline] = exactly<sdk::AddKnowledge, sdk::AppendTimelineEvent>(handled(
+      "note", event("note", {{"content", "Prefers email over phone calls"},
+                             {"category", "preference"},
+                             {"importance", "high"},
+                             {"tags", {"contact", "email"}},
+                             {"source", "agent:alice"},
+                             {"title", "Contact preference"}})));
   CHECK(knowledge.content == "Prefers email over phone calls");
   CHECK(knowledge.category == "preference");
   CHECK(knowledge.importance == 8);
   CHECK(knowledge.tags == Json{"contact", "email"});
   CHECK(knowledge.source == "agent:alice");
-  const auto& timeline = mutation<sdk::AppendTimelineEvent>(mutations, 1);
   CHECK(timeline.event_type == "note");
   CHECK(timeline.title == "Contact preference");
   CHECK(timeline.description == "Prefers email over phone calls");
@@ -37,10 +33,7 @@ TEST_CASE("note: content, title and source fall back in order", "[plugins]") {
   auto handled = [&](const std::string& type, Json data, std::string source_service = "crm") {
     auto sent = event(type, std::move(data));
     sent.source_service = std::move(source_service);
-    const auto mutations = note.handle(sent);
-    REQUIRE(mutations.size() == 2);
-    return std::make_pair(mutation<sdk::AddKnowledge>(mutations, 0),
-                          mutation<sdk::AppendTimelineEvent>(mutations, 1));
+    return exactly<sdk::AddKnowledge, sdk::AppendTimelineEvent>(note.handle(sent));
   };
   const auto [from_note, note_row] = handled("note", {{"note", "Has two dogs"}});
   CHECK(from_note.content == "Has two dogs");
@@ -88,12 +81,11 @@ TEST_CASE("note: importance as a number or a level", "[plugins]") {
 
 TEST_CASE("note: default_category and default_importance", "[plugins]") {
   TestHandler note(builtin("note"), {{"default_category", "personal"}, {"default_importance", 2}});
-  const auto mutations = note.handle(event("note", {{"content", "Birthday in May"}}));
-  const auto& knowledge = mutation<sdk::AddKnowledge>(mutations, 0);
+  const auto [knowledge, timeline] =
+      exactly<sdk::AddKnowledge, sdk::AppendTimelineEvent>(note.handle(event("note", {{"content", "Birthday in May"}})));
   CHECK(knowledge.category == "personal");
   CHECK(knowledge.importance == 2);
-  CHECK(mutation<sdk::AppendTimelineEvent>(mutations, 1).metadata ==
-        Json{{"category", "personal"}, {"importance", 2}});
+  CHECK(timeline.metadata == Json{{"category", "personal"}, {"importance", 2}});
 
   // Out of the declared bounds: refused before the handler is made.
   CHECK_THROWS_WITH(TestHandler(builtin("note"), {{"default_importance", 11}}),
@@ -105,8 +97,9 @@ TEST_CASE("note: default_category and default_importance", "[plugins]") {
 
 TEST_CASE("note: the timeline text is summarized, the knowledge is whole", "[plugins]") {
   TestHandler note(builtin("note"), Json::object(), nullptr, 5);
-  const auto mutations = note.handle(event("note", {{"content", "abcdefghij"}}));
-  CHECK(mutation<sdk::AddKnowledge>(mutations, 0).content == "abcdefghij");
-  CHECK(mutation<sdk::AppendTimelineEvent>(mutations, 1).description == "abcde");
+  const auto [knowledge, timeline] =
+      exactly<sdk::AddKnowledge, sdk::AppendTimelineEvent>(note.handle(event("note", {{"content", "abcdefghij"}})));
+  CHECK(knowledge.content == "abcdefghij");
+  CHECK(timeline.description == "abcde");
 }
 

@@ -18,6 +18,10 @@ const sdk::PluginDescriptor& builtin(const std::string& id) {
   return plugin->descriptor();
 }
 
+std::vector<sdk::Mutation> handled(const std::string& id, const sdk::Event& event) {
+  return TestHandler(builtin(id)).handle(event);
+}
+
 std::shared_ptr<const sdk::Summarizer> summarizer(const std::string& id, const Json& config) {
   return sdk::testing::make_summarizer(builtin(id), config);
 }

@@ -5,6 +5,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <customeriq/sdk/sdk.hpp>
 #include <customeriq/sdk/testing.hpp>
@@ -13,6 +14,7 @@ namespace customeriq::test {
 
 namespace sdk = customeriq::sdk;
 using Json = nlohmann::json;
+using sdk::testing::exactly;
 using sdk::testing::kinds;
 using sdk::testing::mutation;
 using sdk::testing::TestHandler;
@@ -20,6 +22,10 @@ using sdk::testing::TestHandler;
 // The descriptor of the bundled plugin id, loaded from plugin_dir()/<id>.so
 // once and kept loaded until the tests end.
 const sdk::PluginDescriptor& builtin(const std::string& id);
+
+// What the bundled handler plugin id, made with its default config, returns
+// for one event.
+std::vector<sdk::Mutation> handled(const std::string& id, const sdk::Event& event);
 
 // A summarizer plugin of this build, made through the test kit.
 std::shared_ptr<const sdk::Summarizer> summarizer(const std::string& id, const Json& config = Json::object());

@@ -11,20 +11,16 @@
 using namespace customeriq::test;
 
 TEST_CASE("purchase: the seed order becomes a purchase row and a timeline row", "[plugins]") {
-  TestHandler purchase(builtin("purchase"));
-  const auto mutations = purchase.handle(event(
-      "purchase",
-      {{"purchase_id", "ord_12345"},
-       {"product_name", "Wireless Headphones Pro"},
-       {"product_sku", "WHP-2000"},
-       {"quantity", 1},
-       {"price", 299.99},
-       {"total", 299.99},
-       {"warranty_expires", 1765670400}},
-      {{"session_id", "sess_abc123"}, {"payment_method", "credit_card"}}));
-  REQUIRE(mutations.size() == 2);
-
-  const auto& row = mutation<sdk::UpsertPurchase>(mutations, 0);
+  const auto [row, timeline] = exactly<sdk::UpsertPurchase, sdk::AppendTimelineEvent>(handled(
+      "purchase", event("purchase",
+                        {{"purchase_id", "ord_12345"},
+                         {"product_name", "Wireless Headphones Pro"},
+                         {"product_sku", "WHP-2000"},
+                         {"quantity", 1},
+                         {"price", 299.99},
+                         {"total", 299.99},
+                         {"warranty_expires", 1765670400}},
+                        {{"session_id", "sess_abc123"}, {"payment_method", "credit_card"}})));
   CHECK(row.purchase_id == "ord_12345");
   CHECK(row.product_name == "Wireless Headphones Pro");
   CHECK(row.product_sku == "WHP-2000");
@@ -35,7 +31,6 @@ TEST_CASE("purchase: the seed order becomes a purchase row and a timeline row", 
   CHECK(row.warranty_expires == 1765670400);
   CHECK(row.metadata == Json{{"session_id", "sess_abc123"}, {"payment_method", "credit_card"}});
 
-  const auto& timeline = mutation<sdk::AppendTimelineEvent>(mutations, 1);
   CHECK(timeline.event_type == "purchase");
   CHECK_FALSE(timeline.event_date.has_value());
   CHECK(timeline.title == "Purchase: Wireless Headphones Pro");
@@ -50,17 +45,14 @@ TEST_CASE("purchase: the seed order becomes a purchase row and a timeline row", 
 TEST_CASE("purchase: total defaults to price x quantity - names fall back to the id", "[plugins]") {
   TestHandler purchase(builtin("purchase"));
   SECTION("no total, no name") {
-    const auto mutations = purchase.handle(event(
-        "purchase", {{"purchase_id", "ord_2"}, {"quantity", 3}, {"price", 2.5}, {"status", "pending"}}));
-    REQUIRE(mutations.size() == 2);
-    const auto& row = mutation<sdk::UpsertPurchase>(mutations, 0);
+    const auto [row, timeline] = exactly<sdk::UpsertPurchase, sdk::AppendTimelineEvent>(purchase.handle(event(
+        "purchase", {{"purchase_id", "ord_2"}, {"quantity", 3}, {"price", 2.5}, {"status", "pending"}})));
     CHECK(row.quantity == 3);
     CHECK(row.total == 7.5);
     CHECK_FALSE(row.product_name.has_value());
     CHECK_FALSE(row.product_sku.has_value());
     CHECK_FALSE(row.warranty_expires.has_value());
     CHECK(row.metadata == Json::object());
-    const auto& timeline = mutation<sdk::AppendTimelineEvent>(mutations, 1);
     CHECK(timeline.title == "Purchase ord_2");
     CHECK(timeline.description == "Order ord_2: 3 items");
     CHECK(timeline.amount == 7.5);

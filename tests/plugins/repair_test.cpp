@@ -6,17 +6,14 @@
 using namespace customeriq::test;
 
 TEST_CASE("repair: the seed work order is opened", "[plugins]") {
-  TestHandler repair(builtin("repair"));
-  const auto mutations = repair.handle(event(
-      "repair", {{"work_order_id", "WO-9999"},
-                 {"order_type", "repair"},
-                 {"issue_description", "Bluetooth module needs replacement"},
-                 {"status", "open"},
-                 {"priority", "medium"},
-                 {"assigned_to", "technician_05"},
-                 {"product_id", "WHP-2000"}}));
-  REQUIRE(mutations.size() == 2);
-  const auto& order = mutation<sdk::UpsertWorkOrder>(mutations, 0);
+  const auto [order, timeline] = exactly<sdk::UpsertWorkOrder, sdk::AppendTimelineEvent>(handled(
+      "repair", event("repair", {{"work_order_id", "WO-9999"},
+                                 {"order_type", "repair"},
+                                 {"issue_description", "Bluetooth module needs replacement"},
+                                 {"status", "open"},
+                                 {"priority", "medium"},
+                                 {"assigned_to", "technician_05"},
+                                 {"product_id", "WHP-2000"}})));
   CHECK(order.work_order_id == "WO-9999");
   CHECK(order.order_type == "repair");
   CHECK(order.issue_description == "Bluetooth module needs replacement");
@@ -29,7 +26,6 @@ TEST_CASE("repair: the seed work order is opened", "[plugins]") {
   CHECK_FALSE(order.cost.has_value());
   CHECK(order.metadata == Json{{"product_id", "WHP-2000"}});
 
-  const auto& timeline = mutation<sdk::AppendTimelineEvent>(mutations, 1);
   CHECK(timeline.event_type == "repair");
   CHECK(timeline.title == "Work order WO-9999 open");
   CHECK(timeline.description == "Bluetooth module needs replacement");

@@ -6,18 +6,15 @@
 using namespace customeriq::test;
 
 TEST_CASE("support_ticket: the seed ticket is a timeline row and knowledge", "[plugins]") {
-  TestHandler ticket(builtin("support_ticket"));
-  const auto mutations = ticket.handle(event(
-      "support_ticket", {{"ticket_id", "TKT-5678"},
-                         {"title", "Product not working"},
-                         {"description", "Bluetooth pairing is inconsistent..."},
-                         {"status", "open"},
-                         {"priority", "high"},
-                         {"category", "technical"},
-                         {"agent_notes", "Asked for firmware version"},
-                         {"important", true}}));
-  REQUIRE(mutations.size() == 2);
-  const auto& timeline = mutation<sdk::AppendTimelineEvent>(mutations, 0);
+  const auto [timeline, knowledge] = exactly<sdk::AppendTimelineEvent, sdk::AddKnowledge>(handled(
+      "support_ticket", event("support_ticket", {{"ticket_id", "TKT-5678"},
+                                                 {"title", "Product not working"},
+                                                 {"description", "Bluetooth pairing is inconsistent..."},
+                                                 {"status", "open"},
+                                                 {"priority", "high"},
+                                                 {"category", "technical"},
+                                                 {"agent_notes", "Asked for firmware version"},
+                                                 {"important", true}})));
   CHECK(timeline.event_type == "support_ticket");
   CHECK(timeline.title == "Product not working");
   CHECK(timeline.description == "Bluetooth pairing is inconsistent...");
@@ -27,7 +24,6 @@ TEST_CASE("support_ticket: the seed ticket is a timeline row and knowledge", "[p
   CHECK(timeline.metadata ==
         Json{{"ticket_id", "TKT-5678"}, {"priority", "high"}, {"category", "technical"}});
 
-  const auto& knowledge = mutation<sdk::AddKnowledge>(mutations, 1);
   CHECK(knowledge.content == "Product not working: Bluetooth pairing is inconsistent...");
   CHECK(knowledge.category == "technical");
   CHECK(knowledge.importance == 8);
@@ -38,10 +34,8 @@ TEST_CASE("support_ticket: the seed ticket is a timeline row and knowledge", "[p
 TEST_CASE("support_ticket: an unflagged ticket is only a timeline row", "[plugins]") {
   TestHandler ticket(builtin("support_ticket"));
   SECTION("with an id") {
-    const auto mutations = ticket.handle(
-        event("support_ticket", {{"ticket_id", "TKT-1"}, {"priority", "urgent"}, {"important", false}}));
-    REQUIRE(mutations.size() == 1);
-    const auto& timeline = mutation<sdk::AppendTimelineEvent>(mutations, 0);
+    const auto [timeline] = exactly<sdk::AppendTimelineEvent>(ticket.handle(
+        event("support_ticket", {{"ticket_id", "TKT-1"}, {"priority", "urgent"}, {"important", false}})));
     CHECK(timeline.title == "Support ticket TKT-1");
     CHECK_FALSE(timeline.description.has_value());
     CHECK_FALSE(timeline.status.has_value());
@@ -49,9 +43,7 @@ TEST_CASE("support_ticket: an unflagged ticket is only a timeline row", "[plugin
     CHECK(timeline.metadata == Json{{"ticket_id", "TKT-1"}, {"priority", "urgent"}});
   }
   SECTION("without anything") {
-    const auto mutations = ticket.handle(event("support_ticket", Json::object()));
-    REQUIRE(mutations.size() == 1);
-    const auto& timeline = mutation<sdk::AppendTimelineEvent>(mutations, 0);
+    const auto [timeline] = exactly<sdk::AppendTimelineEvent>(ticket.handle(event("support_ticket", Json::object())));
     CHECK(timeline.title == "Support ticket");
     CHECK(timeline.metadata == Json::object());
   }
@@ -60,9 +52,9 @@ TEST_CASE("support_ticket: an unflagged ticket is only a timeline row", "[plugin
 TEST_CASE("support_ticket: knowledge importance, tags, category and source", "[plugins]") {
   TestHandler ticket(builtin("support_ticket"));
   auto knowledge_of = [&](Json data) {
-    const auto mutations = ticket.handle(event("support_ticket", std::move(data)));
-    REQUIRE(mutations.size() == 2);
-    return mutation<sdk::AddKnowledge>(mutations, 1);
+    const auto [timeline, knowledge] =
+        exactly<sdk::AppendTimelineEvent, sdk::AddKnowledge>(ticket.handle(event("support_ticket", std::move(data))));
+    return knowledge;
   };
   CHECK(knowledge_of({{"priority", "low"}, {"important", true}}).importance == 3);
   CHECK(knowledge_of({{"priority", "medium"}, {"important", true}}).importance == 5);
@@ -87,9 +79,7 @@ TEST_CASE("support_ticket: knowledge_priorities saves knowledge without a flag",
   const auto urgent = event("support_ticket", {{"ticket_id", "T-3"}, {"priority", "Urgent"}});
   CHECK(TestHandler(builtin("support_ticket")).handle(urgent).size() == 1);
   TestHandler ticket(builtin("support_ticket"), {{"knowledge_priorities", {"urgent", "critical"}}});
-  const auto mutations = ticket.handle(urgent);
-  REQUIRE(mutations.size() == 2);
-  const auto& knowledge = mutation<sdk::AddKnowledge>(mutations, 1);
+  const auto [timeline, knowledge] = exactly<sdk::AppendTimelineEvent, sdk::AddKnowledge>(ticket.handle(urgent));
   CHECK(knowledge.importance == 10);
   CHECK(knowledge.tags == Json{"support_ticket", "Urgent"});
   CHECK(ticket.handle(event("support_ticket", {{"priority", "low"}})).size() == 1);
@@ -97,13 +87,12 @@ TEST_CASE("support_ticket: knowledge_priorities saves knowledge without a flag",
 
 TEST_CASE("support_ticket: long descriptions are summarized, in the row and the knowledge", "[plugins]") {
   TestHandler ticket(builtin("support_ticket"), Json::object(), summarizer("truncate"), 30);
-  const auto mutations = ticket.handle(event(
+  const auto [timeline, knowledge] = exactly<sdk::AppendTimelineEvent, sdk::AddKnowledge>(ticket.handle(event(
       "support_ticket",
       {{"title", "Broken"},
        {"description", "Pairing fails every time. The customer tried three phones and two laptops."},
-       {"important", true}}));
-  REQUIRE(mutations.size() == 2);
-  CHECK(mutation<sdk::AppendTimelineEvent>(mutations, 0).description == "Pairing fails every time.");
-  CHECK(mutation<sdk::AddKnowledge>(mutations, 1).content == "Broken: Pairing fails every time.");
+       {"important", true}})));
+  CHECK(timeline.description == "Pairing fails every time.");
+  CHECK(knowledge.content == "Broken: Pairing fails every time.");
 }
 

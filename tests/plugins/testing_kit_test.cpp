@@ -173,3 +173,18 @@ TEST_CASE("mutation<M>() takes mutations[index] and says what is there when it i
                                       "[UpsertPurchase, AppendTimelineEvent]"));
   CHECK(kinds({}).empty());
 }
+
+TEST_CASE("exactly<Ms...>() unpacks mutations of those types in that order, and only those", "[kit]") {
+  const std::vector<sdk::Mutation> mutations = {sdk::UpsertPurchase{.purchase_id = "o1"},
+                                                sdk::AppendTimelineEvent{.title = "Bought"}};
+  const auto [row, timeline] = exactly<sdk::UpsertPurchase, sdk::AppendTimelineEvent>(mutations);
+  CHECK(row.purchase_id == "o1");
+  CHECK(timeline.title == "Bought");
+  const std::string there = "the mutations are [UpsertPurchase, AppendTimelineEvent], not ";
+  CHECK_THROWS_MATCHES((exactly<sdk::AppendTimelineEvent, sdk::UpsertPurchase>(mutations)), std::out_of_range,
+                       Catch::Message(there + "[AppendTimelineEvent, UpsertPurchase]"));
+  CHECK_THROWS_MATCHES(exactly<sdk::UpsertPurchase>(mutations), std::out_of_range,
+                       Catch::Message(there + "[UpsertPurchase]"));
+  CHECK_THROWS_MATCHES(exactly<sdk::UpsertPurchase>({}), std::out_of_range,
+                       Catch::Message("the mutations are [], not [UpsertPurchase]"));
+}

@@ -8,6 +8,8 @@
 //   const auto mutations = loyalty.handle(sdk::testing::event(
 //       {{"event_type", "loyalty_points"}, {"customer_id", "c1"}, {"data", {{"points", 10}}}}));
 //   CHECK(sdk::testing::mutation<sdk::AdjustLifetimeValue>(mutations, 1).delta == 5.0);
+//   const auto [timeline, value] =
+//       sdk::testing::exactly<sdk::AppendTimelineEvent, sdk::AdjustLifetimeValue>(mutations);
 //
 // Header-only; it needs the SDK, the standard library and nlohmann/json.
 #pragma once
@@ -21,6 +23,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <utility>
 #include <variant>
 #include <vector>
@@ -39,6 +42,13 @@ namespace customeriq::sdk::testing {
 namespace detail {
 inline std::string who(const PluginDescriptor& plugin) {
   return std::string("plugin ") + (plugin.id ? plugin.id : "(no id)");
+}
+
+// "[A, B]"
+inline std::string listed(const std::vector<std::string>& names) {
+  std::string text;
+  for (const std::string& name : names) text += (text.empty() ? "" : ", ") + name;
+  return "[" + text + "]";
 }
 }  // namespace detail
 
@@ -264,10 +274,23 @@ template <class M>
 const M& mutation(const std::vector<Mutation>& mutations, std::size_t index) {
   if (index < mutations.size())
     if (const M* found = std::get_if<M>(&mutations[index])) return *found;
-  std::string listed;
-  for (const std::string& name : kinds(mutations)) listed += (listed.empty() ? "" : ", ") + name;
   throw std::out_of_range("mutation " + std::to_string(index) + " is not an " +
-                          mutation_name(Mutation(std::in_place_type<M>)) + "; the mutations are [" + listed + "]");
+                          mutation_name(Mutation(std::in_place_type<M>)) + "; the mutations are " +
+                          detail::listed(kinds(mutations)));
+}
+
+// The mutations, which must be exactly one of each of Ms, in that order;
+// std::out_of_range saying what there was when they are not.
+//   const auto [row, timeline] =
+//       sdk::testing::exactly<sdk::UpsertPurchase, sdk::AppendTimelineEvent>(mutations);
+template <class... Ms>
+std::tuple<Ms...> exactly(const std::vector<Mutation>& mutations) {
+  const std::vector<std::string> expected{mutation_name(Mutation(std::in_place_type<Ms>))...};
+  if (kinds(mutations) != expected)
+    throw std::out_of_range("the mutations are " + detail::listed(kinds(mutations)) + ", not " +
+                            detail::listed(expected));
+  std::size_t index = 0;
+  return std::tuple<Ms...>{std::get<Ms>(mutations[index++])...};
 }
 
 }  // namespace customeriq::sdk::testing
