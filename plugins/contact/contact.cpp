@@ -42,14 +42,11 @@ class ContactHandler final : public sdk::EventHandler {
   }
 };
 
-const sdk::PluginDescriptor* describe() {
-  static constexpr const char* types[] = {"contact"};
-  static const auto descriptor = sdk::handler_descriptor<ContactHandler>(
-      "contact", "1.0.0", "Customer contacts: a timeline entry with the rest of data as metadata",
-      types);
-  return &descriptor;
-}
+constexpr const char* kEventTypes[] = {"contact"};
+const auto kDescriptor = sdk::handler_descriptor<ContactHandler>(
+    "contact", "1.0.0", "Customer contacts: a timeline entry with the rest of data as metadata",
+    kEventTypes);
 
 }  // namespace
 
-CUSTOMERIQ_EXPORT_PLUGIN(describe)
+CUSTOMERIQ_EXPORT_PLUGIN(sdk::describe<kDescriptor>)

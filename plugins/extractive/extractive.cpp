@@ -221,16 +221,13 @@ class ExtractiveSummarizer final : public sdk::Summarizer {
   std::size_t min_sentence_chars_;
 };
 
-const sdk::PluginDescriptor* describe() {
-  static constexpr sdk::ConfigKey keys[] = {
-      {"min_sentence_chars", sdk::ConfigType::integer, "12",
-       "sentences shorter than this (in characters) are kept only when no longer one fits", /*min*/ 0}};
-  static const auto descriptor = sdk::summarizer_descriptor<ExtractiveSummarizer>(
-      "extractive", "1.0.0",
-      "Keeps the sentences whose words recur most in the text, in their original order", keys);
-  return &descriptor;
-}
+constexpr sdk::ConfigKey kConfigKeys[] = {
+    {"min_sentence_chars", sdk::ConfigType::integer, "12",
+     "sentences shorter than this (in characters) are kept only when no longer one fits", /*min*/ 0}};
+const auto kDescriptor = sdk::summarizer_descriptor<ExtractiveSummarizer>(
+    "extractive", "1.0.0",
+    "Keeps the sentences whose words recur most in the text, in their original order", kConfigKeys);
 
 }  // namespace
 
-CUSTOMERIQ_EXPORT_PLUGIN(describe)
+CUSTOMERIQ_EXPORT_PLUGIN(sdk::describe<kDescriptor>)

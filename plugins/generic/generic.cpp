@@ -38,17 +38,14 @@ class GenericHandler final : public sdk::EventHandler {
   bool keep_data_as_metadata_;
 };
 
-const sdk::PluginDescriptor* describe() {
-  static constexpr sdk::ConfigKey keys[] = {
-      {"keep_data_as_metadata", sdk::ConfigType::boolean, "true",
-       "copy the event's data object into the timeline row's metadata"}};
-  // No default types: the pipeline assigns it, usually as the "*" fallback.
-  static const auto descriptor = sdk::handler_descriptor<GenericHandler>(
-      "generic", "1.0.0", "Any event type: a timeline entry from title/description/amount/status",
-      {}, keys);
-  return &descriptor;
-}
+constexpr sdk::ConfigKey kConfigKeys[] = {
+    {"keep_data_as_metadata", sdk::ConfigType::boolean, "true",
+     "copy the event's data object into the timeline row's metadata"}};
+// No default types: the pipeline assigns it, usually as the "*" fallback.
+const auto kDescriptor = sdk::handler_descriptor<GenericHandler>(
+    "generic", "1.0.0", "Any event type: a timeline entry from title/description/amount/status",
+    {}, kConfigKeys);
 
 }  // namespace
 
-CUSTOMERIQ_EXPORT_PLUGIN(describe)
+CUSTOMERIQ_EXPORT_PLUGIN(sdk::describe<kDescriptor>)

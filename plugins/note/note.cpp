@@ -76,19 +76,16 @@ class NoteHandler final : public sdk::EventHandler {
   int default_importance_;
 };
 
-const sdk::PluginDescriptor* describe() {
-  static constexpr sdk::ConfigKey keys[] = {
-      {"default_category", sdk::ConfigType::string, "\"general\"",
-       "knowledge category when the event has no data.category"},
-      {"default_importance", sdk::ConfigType::integer, "5",
-       "knowledge importance when the event has no data.importance", /*min*/ 1, /*max*/ 10}};
-  static constexpr const char* types[] = {"note", "observation"};
-  static const auto descriptor = sdk::handler_descriptor<NoteHandler>(
-      "note", "1.0.0", "Notes and observations: knowledge rows the customer profile remembers",
-      types, keys);
-  return &descriptor;
-}
+constexpr sdk::ConfigKey kConfigKeys[] = {
+    {"default_category", sdk::ConfigType::string, "\"general\"",
+     "knowledge category when the event has no data.category"},
+    {"default_importance", sdk::ConfigType::integer, "5",
+     "knowledge importance when the event has no data.importance", /*min*/ 1, /*max*/ 10}};
+constexpr const char* kEventTypes[] = {"note", "observation"};
+const auto kDescriptor = sdk::handler_descriptor<NoteHandler>(
+    "note", "1.0.0", "Notes and observations: knowledge rows the customer profile remembers",
+    kEventTypes, kConfigKeys);
 
 }  // namespace
 
-CUSTOMERIQ_EXPORT_PLUGIN(describe)
+CUSTOMERIQ_EXPORT_PLUGIN(sdk::describe<kDescriptor>)

@@ -61,14 +61,11 @@ class ProfileUpdateHandler final : public sdk::EventHandler {
   }
 };
 
-const sdk::PluginDescriptor* describe() {
-  static constexpr const char* types[] = {"profile_update"};
-  static const auto descriptor = sdk::handler_descriptor<ProfileUpdateHandler>(
-      "profile_update", "1.0.0",
-      "Profile updates: name, email, phone, company, status, tags, custom_fields", types);
-  return &descriptor;
-}
+constexpr const char* kEventTypes[] = {"profile_update"};
+const auto kDescriptor = sdk::handler_descriptor<ProfileUpdateHandler>(
+    "profile_update", "1.0.0",
+    "Profile updates: name, email, phone, company, status, tags, custom_fields", kEventTypes);
 
 }  // namespace
 
-CUSTOMERIQ_EXPORT_PLUGIN(describe)
+CUSTOMERIQ_EXPORT_PLUGIN(sdk::describe<kDescriptor>)

@@ -88,17 +88,14 @@ class PurchaseHandler final : public sdk::EventHandler {
   bool require_purchase_id_;
 };
 
-const sdk::PluginDescriptor* describe() {
-  static constexpr sdk::ConfigKey keys[] = {
-      {"require_purchase_id", sdk::ConfigType::boolean, "true",
-       "false: a purchase without data.purchase_id takes the event's idempotency key as its id"}};
-  static constexpr const char* types[] = {"purchase"};
-  static const auto descriptor = sdk::handler_descriptor<PurchaseHandler>(
-      "purchase", "1.0.0", "Purchases: purchase rows, lifetime value and a timeline entry",
-      types, keys);
-  return &descriptor;
-}
+constexpr sdk::ConfigKey kConfigKeys[] = {
+    {"require_purchase_id", sdk::ConfigType::boolean, "true",
+     "false: a purchase without data.purchase_id takes the event's idempotency key as its id"}};
+constexpr const char* kEventTypes[] = {"purchase"};
+const auto kDescriptor = sdk::handler_descriptor<PurchaseHandler>(
+    "purchase", "1.0.0", "Purchases: purchase rows, lifetime value and a timeline entry",
+    kEventTypes, kConfigKeys);
 
 }  // namespace
 
-CUSTOMERIQ_EXPORT_PLUGIN(describe)
+CUSTOMERIQ_EXPORT_PLUGIN(sdk::describe<kDescriptor>)

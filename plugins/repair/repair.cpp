@@ -72,19 +72,16 @@ class WorkOrderHandler final : public sdk::EventHandler {
   std::vector<std::string> completed_statuses_;
 };
 
-const sdk::PluginDescriptor* describe() {
-  static constexpr sdk::ConfigKey keys[] = {
-      {"completed_statuses", sdk::ConfigType::string_list,
-       R"(["completed","closed","resolved","done"])",
-       "statuses (any case) that complete a work order: completed_date, resolution and cost are "
-       "set"}};
-  static constexpr const char* types[] = {"repair", "work_order"};
-  static const auto descriptor = sdk::handler_descriptor<WorkOrderHandler>(
-      "repair", "1.0.0", "Repairs and work orders: open, update and complete work orders", types,
-      keys);
-  return &descriptor;
-}
+constexpr sdk::ConfigKey kConfigKeys[] = {
+    {"completed_statuses", sdk::ConfigType::string_list,
+     R"(["completed","closed","resolved","done"])",
+     "statuses (any case) that complete a work order: completed_date, resolution and cost are "
+     "set"}};
+constexpr const char* kEventTypes[] = {"repair", "work_order"};
+const auto kDescriptor = sdk::handler_descriptor<WorkOrderHandler>(
+    "repair", "1.0.0", "Repairs and work orders: open, update and complete work orders", kEventTypes,
+    kConfigKeys);
 
 }  // namespace
 
-CUSTOMERIQ_EXPORT_PLUGIN(describe)
+CUSTOMERIQ_EXPORT_PLUGIN(sdk::describe<kDescriptor>)

@@ -71,18 +71,15 @@ class SupportTicketHandler final : public sdk::EventHandler {
   std::vector<std::string> knowledge_priorities_;
 };
 
-const sdk::PluginDescriptor* describe() {
-  static constexpr sdk::ConfigKey keys[] = {
-      {"knowledge_priorities", sdk::ConfigType::string_list, "[]",
-       "tickets with one of these priorities (any case) are saved as knowledge even when not "
-       "flagged important or save_as_memory"}};
-  static constexpr const char* types[] = {"support_ticket"};
-  static const auto descriptor = sdk::handler_descriptor<SupportTicketHandler>(
-      "support_ticket", "1.0.0", "Support tickets: timeline entry, knowledge when important",
-      types, keys);
-  return &descriptor;
-}
+constexpr sdk::ConfigKey kConfigKeys[] = {
+    {"knowledge_priorities", sdk::ConfigType::string_list, "[]",
+     "tickets with one of these priorities (any case) are saved as knowledge even when not "
+     "flagged important or save_as_memory"}};
+constexpr const char* kEventTypes[] = {"support_ticket"};
+const auto kDescriptor = sdk::handler_descriptor<SupportTicketHandler>(
+    "support_ticket", "1.0.0", "Support tickets: timeline entry, knowledge when important",
+    kEventTypes, kConfigKeys);
 
 }  // namespace
 
-CUSTOMERIQ_EXPORT_PLUGIN(describe)
+CUSTOMERIQ_EXPORT_PLUGIN(sdk::describe<kDescriptor>)

@@ -65,17 +65,14 @@ class TruncateSummarizer final : public sdk::Summarizer {
   std::size_t ellipsis_chars_;
 };
 
-const sdk::PluginDescriptor* describe() {
-  static constexpr sdk::ConfigKey keys[] = {
-      {"ellipsis", sdk::ConfigType::string, "\"\u2026\"",
-       "appended when the text is cut inside a sentence; counts toward the limit"}};
-  static const auto descriptor = sdk::summarizer_descriptor<TruncateSummarizer>(
-      "truncate", "1.0.0",
-      "Keeps the beginning: cut at a sentence end, else a word boundary, else a character",
-      keys);
-  return &descriptor;
-}
+constexpr sdk::ConfigKey kConfigKeys[] = {
+    {"ellipsis", sdk::ConfigType::string, "\"\u2026\"",
+     "appended when the text is cut inside a sentence; counts toward the limit"}};
+const auto kDescriptor = sdk::summarizer_descriptor<TruncateSummarizer>(
+    "truncate", "1.0.0",
+    "Keeps the beginning: cut at a sentence end, else a word boundary, else a character",
+    kConfigKeys);
 
 }  // namespace
 
-CUSTOMERIQ_EXPORT_PLUGIN(describe)
+CUSTOMERIQ_EXPORT_PLUGIN(sdk::describe<kDescriptor>)

@@ -1,16 +1,15 @@
 // How a plugin declares itself. Each plugin library exports exactly one
 // function, through CUSTOMERIQ_EXPORT_PLUGIN, returning a PluginDescriptor.
 //
-//   const sdk::PluginDescriptor* describe() {
-//     static constexpr sdk::ConfigKey keys[] = {
-//         {"currency", sdk::ConfigType::string, "\"EUR\"", "ISO code stored in metadata"},
-//         {"max_items", sdk::ConfigType::integer, "100", "items kept per order", /*min*/ 1, /*max*/ 1000}};
-//     static constexpr const char* types[] = {"purchase"};
-//     static const auto descriptor = sdk::handler_descriptor<PurchaseHandler>(
-//         "purchase", "1.0.0", "Purchases and lifetime value", types, keys);
-//     return &descriptor;
-//   }
-//   CUSTOMERIQ_EXPORT_PLUGIN(describe)
+//   constexpr sdk::ConfigKey kConfigKeys[] = {
+//       {"currency", sdk::ConfigType::string, "\"EUR\"", "ISO code stored in metadata"},
+//       {"max_items", sdk::ConfigType::integer, "100", "items kept per order", /*min*/ 1, /*max*/ 1000}};
+//   constexpr const char* kEventTypes[] = {"purchase"};
+//   const auto kDescriptor = sdk::handler_descriptor<PurchaseHandler>(
+//       "purchase", "1.0.0", "Purchases and lifetime value", kEventTypes, kConfigKeys);
+//   CUSTOMERIQ_EXPORT_PLUGIN(sdk::describe<kDescriptor>)
+//
+// Any other `const PluginDescriptor* ()` function may be exported instead.
 #pragma once
 
 #include <cstddef>
@@ -77,6 +76,13 @@ constexpr PluginDescriptor summarizer_descriptor(const char* id, const char* ver
       nullptr, 0, config_keys.data(), config_keys.size(), nullptr, nullptr,
       [](const Json& config) -> Summarizer* { return new Impl(config); },
       [](Summarizer* summarizer) { delete summarizer; }};
+}
+
+// A describe function for CUSTOMERIQ_EXPORT_PLUGIN that returns descriptor,
+// a descriptor kept at namespace scope.
+template <const PluginDescriptor& descriptor>
+const PluginDescriptor* describe() {
+  return &descriptor;
 }
 
 // The one symbol the core looks up in a plugin library.
