@@ -1,16 +1,8 @@
 #include "nats_bench.hpp"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <nats/nats.h>
 
 #include <stdexcept>
-#include <thread>
-
-#include "support/loopback.hpp"
 
 namespace customeriq::bench {
 namespace {
@@ -24,54 +16,7 @@ void on_publish_error(jsCtx*, jsPubAckErr* pae, void* closure) {
   (void)pae;
 }
 
-// True once something accepts TCP connections on 127.0.0.1:port.
-bool wait_for_port(int port, std::chrono::milliseconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    addr.sin_port = htons(static_cast<uint16_t>(port));
-    const bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
-    ::close(fd);
-    if (ok) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return false;
-}
-
 }  // namespace
-
-NatsServer::NatsServer(std::filesystem::path executable, std::filesystem::path work_dir, bool jetstream)
-    : executable_(std::move(executable)), work_dir_(std::move(work_dir)), jetstream_(jetstream) {}
-
-NatsServer::~NatsServer() { stop(); }
-
-void NatsServer::start() {
-  port_ = test::free_port();
-  std::filesystem::create_directories(work_dir_);
-  std::vector<std::string> args = {"-a", "127.0.0.1", "-p", std::to_string(port_)};
-  if (jetstream_) {
-    const auto store = work_dir_ / "jetstream";
-    std::filesystem::remove_all(store);
-    args.insert(args.end(), {"-js", "-sd", store.string()});
-  }
-  const auto log = work_dir_ / "nats-server.log";
-  child_ = std::make_unique<ChildProcess>(executable_, args, child_options(work_dir_ / "nats-server.out", log));
-  if (!wait_for_port(port_, std::chrono::seconds(10))) {
-    stop();
-    throw std::runtime_error("nats-server did not listen on 127.0.0.1:" + std::to_string(port_) + " (see " +
-                             log.string() + ")");
-  }
-}
-
-void NatsServer::stop() {
-  if (child_) {
-    child_->stop(std::chrono::seconds(10));
-    child_.reset();
-  }
-}
 
 Publisher::Publisher(const std::string& url, bool jetstream, bool send_asap, int max_pending)
     : jetstream_(jetstream) {

@@ -1,36 +1,21 @@
-// A real nats-server for the bench (loopback, free port, optional JetStream
-// in a temp dir, stopped by PID) and a nats.c publisher (core publish or
-// JetStream async publish, Nats-Msg-Id on every message).
+// A nats.c publisher for the bench (core publish or JetStream async publish,
+// Nats-Msg-Id on every message); the server it publishes to is the shared
+// NatsServer of tests/support/nats_server.hpp.
 #pragma once
 
 #include <atomic>
 #include <cstdint>
-#include <filesystem>
-#include <memory>
 #include <string>
+#include <string_view>
 
-#include "children.hpp"
+#include "support/nats_server.hpp"
 
 typedef struct __natsConnection natsConnection;
 typedef struct __jsCtx jsCtx;
 
 namespace customeriq::bench {
 
-class NatsServer {
- public:
-  NatsServer(std::filesystem::path executable, std::filesystem::path work_dir, bool jetstream);
-  ~NatsServer();
-  void start();  // throws when it does not listen within 10 s
-  void stop();
-  std::string url() const { return "nats://127.0.0.1:" + std::to_string(port_); }
-  pid_t pid() const { return child_ ? child_->pid() : -1; }
-
- private:
-  std::filesystem::path executable_, work_dir_;
-  bool jetstream_;
-  int port_ = 0;
-  std::unique_ptr<ChildProcess> child_;
-};
+using test::NatsServer;
 
 class Publisher {
  public:

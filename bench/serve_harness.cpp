@@ -12,8 +12,8 @@ namespace customeriq::bench {
 ServeHarness::ServeHarness(const Bench& bench, const std::string& key, bool jetstream, bool tuned, bool send_asap)
     : db_(bench.db(key)) {
   remove_db(db_);
-  server_ = std::make_unique<NatsServer>(bench.nats_server_path, bench.run_dir() / ("nats-" + key), jetstream);
-  server_->start();
+  server_ = std::make_unique<NatsServer>(NatsServer::Options{
+      .jetstream = jetstream, .executable = bench.nats_server_path, .work_dir = bench.run_dir() / ("nats-" + key)});
   auto args = bench.pipeline_args(tuned);
   args.push_back("serve");
   serve_ = std::make_unique<ChildProcess>(bench.options.customeriq, args, serve_options(bench, key, jetstream));

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "bench.hpp"
+#include "children.hpp"
 #include "nats_bench.hpp"
 
 namespace customeriq::bench {

@@ -18,67 +18,6 @@ extern char** environ;
 
 namespace customeriq::test {
 
-// -------------------------------------------------------------- NatsServer
-
-std::filesystem::path nats_server_binary() {
-  for (const char* candidate : {"/usr/sbin/nats-server", "/usr/bin/nats-server", "/usr/local/bin/nats-server"})
-    if (access(candidate, X_OK) == 0) return candidate;
-  if (const char* path = std::getenv("PATH")) {
-    std::string_view rest = path;
-    while (!rest.empty()) {
-      const auto colon = rest.find(':');
-      const std::filesystem::path candidate = std::filesystem::path(rest.substr(0, colon)) / "nats-server";
-      if (access(candidate.c_str(), X_OK) == 0) return candidate;
-      if (colon == std::string_view::npos) break;
-      rest.remove_prefix(colon + 1);
-    }
-  }
-  throw std::runtime_error("nats-server not found: apt-get install nats-server (scripts/install-deps.sh)");
-}
-
-NatsServer::NatsServer(Options options) : options_(std::move(options)) {
-  for (int attempt = 0; attempt < 5; ++attempt) {
-    port_ = free_port();
-    if (try_start()) return;
-  }
-  throw std::runtime_error("nats-server did not start; see " + dir_.path().string());
-}
-
-NatsServer::~NatsServer() { stop(); }
-
-bool NatsServer::try_start() {
-  std::vector<std::string> args{"-a", "127.0.0.1", "-p", std::to_string(port_)};
-  if (options_.jetstream) args.insert(args.end(), {"-js", "-sd", (dir_ / "store").string()});
-  if (options_.user) args.insert(args.end(), {"--user", *options_.user});
-  if (options_.password) args.insert(args.end(), {"--pass", *options_.password});
-  const auto prefix = dir_ / ("nats-server-" + std::to_string(++generation_));
-  process_ = std::make_unique<ChildProcess>(nats_server_binary(), args, ProcessOptions{}, prefix);
-  const bool ready = eventually(
-      [&] { return !process_->running() || process_->err().find("Server is ready") != std::string::npos; },
-      10s, 20ms);
-  if (ready && process_->running()) return true;
-  process_.reset();  // killed by pid if still running
-  return false;
-}
-
-void NatsServer::stop() {
-  if (!process_) return;
-  process_->stop(5s);
-  process_.reset();
-}
-
-void NatsServer::start() {
-  if (process_) return;
-  // The port was ours a moment ago; retry a little if the OS still holds it.
-  for (int attempt = 0; attempt < 20; ++attempt) {
-    if (try_start()) return;
-    std::this_thread::sleep_for(250ms);
-  }
-  throw std::runtime_error("nats-server did not start again on port " + std::to_string(port_));
-}
-
-// ------------------------------------------------------------------ helpers
-
 TakenPort::TakenPort() {
   fd_ = socket(AF_INET, SOCK_STREAM, 0);
   if (fd_ < 0) throw std::runtime_error("socket failed");

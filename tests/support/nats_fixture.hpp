@@ -1,5 +1,5 @@
-// For the NATS tests: a real nats-server on a free loopback port, and what
-// the tests check on it and on the processes they run in the background
+// For the NATS tests: what they check on a real nats-server (NatsServer,
+// nats_server.hpp) and on the processes they run in the background
 // (ChildProcess, child_process.hpp).
 #pragma once
 
@@ -14,42 +14,12 @@
 #include <vector>
 
 #include "loopback.hpp"
+#include "nats_server.hpp"
 #include "test_support.hpp"
 
 namespace customeriq::test {
 
 using namespace std::chrono_literals;
-
-// nats-server (Debian's) with -js and a store folder of its own, on
-// 127.0.0.1 and a free port, stopped by its pid.
-class NatsServer {
- public:
-  struct Options {
-    bool jetstream = true;
-    std::optional<std::string> user, password;
-  };
-  NatsServer() : NatsServer(Options{}) {}
-  explicit NatsServer(Options options);
-  ~NatsServer();
-
-  int port() const { return port_; }
-  std::string url() const { return "nats://127.0.0.1:" + std::to_string(port_); }
-  // SIGTERM and wait (SIGKILL after 5 s).
-  void stop();
-  // Starts again on the same port with the same store.
-  void start();
-
- private:
-  bool try_start();
-  Options options_;
-  TempDir dir_;
-  int port_ = 0;
-  std::unique_ptr<ChildProcess> process_;
-  int generation_ = 0;
-};
-
-// Path of nats-server; a test fails with a clear message when there is none.
-std::filesystem::path nats_server_binary();
 
 // A loopback port with a socket listening on it (connections are never
 // accepted), held until destroyed: a port that is taken.

@@ -1,5 +1,5 @@
-// Shared by the tests: temporary folders and running the real binary
-// (child processes: child_process.hpp).
+// Shared by the tests: running the real binary (child processes:
+// child_process.hpp; temporary folders: temp_dir.hpp).
 #pragma once
 
 #include <filesystem>
@@ -7,26 +7,13 @@
 #include <vector>
 
 #include "child_process.hpp"
+#include "temp_dir.hpp"
 
 namespace SQLite {
 class Database;
 }
 
 namespace customeriq::test {
-
-// A fresh folder under the system temp dir, removed with everything in it.
-class TempDir {
- public:
-  TempDir();
-  ~TempDir();
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::filesystem::path& path() const { return path_; }
-  std::filesystem::path operator/(const std::string& name) const { return path_ / name; }
-
- private:
-  std::filesystem::path path_;
-};
 
 // The rows of sql, columns joined by '|', rows by newlines, NULL for null
 // and REAL as SQLite prints it.
