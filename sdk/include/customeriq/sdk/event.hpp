@@ -2,8 +2,10 @@
 // helpers for reading its fields with errors that name the field.
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <functional>
 #include <initializer_list>
 #include <optional>
 #include <span>
@@ -71,6 +73,22 @@ inline const Json* find(const Json& object, std::string_view key) {
   if (it == object.end() || it->is_null()) return nullptr;
   return &*it;
 }
+// find(), where a value that is there must pass is_expected (a member of
+// Json such as &Json::is_string, or a predicate): InvalidEvent saying it
+// must be `expected` when it does not.
+template <class Check>
+const Json* find_checked(const Json& object, std::string_view key, std::string_view where, Check is_expected,
+                         const char* expected) {
+  const Json* value = find(object, key);
+  if (value && !std::invoke(is_expected, *value)) wrong_type(where, key, expected, *value);
+  return value;
+}
+// *value; InvalidEvent "<where>.<key> is required" when there is none.
+template <class T>
+T required(std::optional<T> value, std::string_view where, std::string_view key) {
+  if (!value) throw InvalidEvent(path(where, key) + " is required");
+  return *std::move(value);
+}
 }  // namespace detail
 
 // Field readers. Each takes the object (event.data, event.metadata, …), the
@@ -81,10 +99,8 @@ inline const Json* find(const Json& object, std::string_view key) {
 // The string at object[key]; nullopt when absent or null.
 inline std::optional<std::string> optional_string(const Json& object, std::string_view key,
                                                   std::string_view where = "data") {
-  const Json* value = detail::find(object, key);
-  if (!value) return std::nullopt;
-  if (!value->is_string()) detail::wrong_type(where, key, "a string", *value);
-  return value->get<std::string>();
+  const Json* value = detail::find_checked(object, key, where, &Json::is_string, "a string");
+  return value ? std::optional(value->get<std::string>()) : std::nullopt;
 }
 
 // The string at object[key]; InvalidEvent when absent, empty or not a string.
@@ -99,17 +115,13 @@ inline std::string required_string(const Json& object, std::string_view key,
 // are both errors, so a publisher's type bug is caught at the door.
 inline std::optional<double> optional_number(const Json& object, std::string_view key,
                                              std::string_view where = "data") {
-  const Json* value = detail::find(object, key);
-  if (!value) return std::nullopt;
-  if (!value->is_number()) detail::wrong_type(where, key, "a number", *value);
-  return value->get<double>();
+  const Json* value = detail::find_checked(object, key, where, &Json::is_number, "a number");
+  return value ? std::optional(value->get<double>()) : std::nullopt;
 }
 
 inline double required_number(const Json& object, std::string_view key,
                               std::string_view where = "data") {
-  auto value = optional_number(object, key, where);
-  if (!value) throw InvalidEvent(detail::path(where, key) + " is required");
-  return *value;
+  return detail::required(optional_number(object, key, where), where, key);
 }
 
 // Money is bounded so that sums of it (a customer's lifetime value) stay
@@ -129,9 +141,7 @@ inline std::optional<double> optional_amount(const Json& object, std::string_vie
 
 inline double required_amount(const Json& object, std::string_view key,
                               std::string_view where = "data") {
-  auto value = optional_amount(object, key, where);
-  if (!value) throw InvalidEvent(detail::path(where, key) + " is required");
-  return *value;
+  return detail::required(optional_amount(object, key, where), where, key);
 }
 
 // An integral number at object[key] that fits in 64 bits (2.0 is accepted,
@@ -161,30 +171,25 @@ inline std::optional<std::int64_t> optional_integer(const Json& object, std::str
 
 // A boolean at object[key]; false when absent.
 inline bool flag(const Json& object, std::string_view key, std::string_view where = "data") {
-  const Json* value = detail::find(object, key);
-  if (!value) return false;
-  if (!value->is_boolean()) detail::wrong_type(where, key, "true or false", *value);
-  return value->get<bool>();
+  const Json* value = detail::find_checked(object, key, where, &Json::is_boolean, "true or false");
+  return value && value->get<bool>();
 }
 
 // A JSON array of strings at object[key], as given.
 inline std::optional<Json> optional_string_list(const Json& object, std::string_view key,
                                                 std::string_view where = "data") {
-  const Json* value = detail::find(object, key);
-  if (!value) return std::nullopt;
-  bool all_strings = value->is_array();
-  for (const Json& item : *value) all_strings = all_strings && item.is_string();
-  if (!all_strings) detail::wrong_type(where, key, "an array of strings", *value);
-  return *value;
+  const auto strings = [](const Json& value) {
+    return value.is_array() && std::all_of(value.begin(), value.end(), [](const Json& item) { return item.is_string(); });
+  };
+  const Json* value = detail::find_checked(object, key, where, strings, "an array of strings");
+  return value ? std::optional(*value) : std::nullopt;
 }
 
 // A JSON object at object[key], as given.
 inline std::optional<Json> optional_object(const Json& object, std::string_view key,
                                            std::string_view where = "data") {
-  const Json* value = detail::find(object, key);
-  if (!value) return std::nullopt;
-  if (!value->is_object()) detail::wrong_type(where, key, "an object", *value);
-  return *value;
+  const Json* value = detail::find_checked(object, key, where, &Json::is_object, "an object");
+  return value ? std::optional(*value) : std::nullopt;
 }
 
 // Whether an empty string counts as given in first_string.
