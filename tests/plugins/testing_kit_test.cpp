@@ -43,6 +43,11 @@ class Overshooting final : public sdk::Summarizer {
   std::string summarize(std::string_view text, std::size_t) const override { return "\u00e9" + std::string(text); }
 };
 
+// A handler with no config and no state, as a function.
+std::vector<sdk::Mutation> count_one(const sdk::Event& event, const sdk::HandlerContext&) {
+  return {sdk::AdjustLifetimeValue{event.data.value("value", 1.0)}};
+}
+
 constexpr sdk::ConfigKey kEchoKeys[] = {{"limit", sdk::ConfigType::integer, "3", "how many", 1, 5},
                                         {"label", sdk::ConfigType::string, "\"x\"", "a label"}};
 constexpr const char* kEchoTypes[] = {"echo"};
@@ -68,6 +73,17 @@ TEST_CASE("a TestHandler is made by the plugin's factory with the resolved confi
   const auto refusing = sdk::handler_descriptor<RefusingHandler>("refusing", "1.0.0", "Refuses", types);
   CHECK_THROWS_MATCHES(TestHandler(refusing), std::invalid_argument, Catch::Message("refused"));
   CHECK_THROWS_WITH(sdk::testing::make_summarizer(kEcho), "plugin echo is not a summarizer");
+}
+
+TEST_CASE("a FunctionHandler hands each event to its function and takes no config", "[kit]") {
+  static constexpr const char* types[] = {"count"};
+  const auto counting =
+      sdk::handler_descriptor<sdk::FunctionHandler<count_one>>("counting", "1.0.0", "Counts", types);
+  TestHandler handler(counting);
+  const auto [value] = exactly<sdk::AdjustLifetimeValue>(handler.handle(event("count", {{"value", 2.5}})));
+  CHECK(value.delta == 2.5);
+  CHECK_THROWS_WITH(TestHandler(counting, {{"value", 1}}),
+                    "plugin counting: unknown config key 'value' (accepted: none)");
 }
 
 TEST_CASE("the kit refuses a default that does not fit its own key", "[kit]") {

@@ -45,4 +45,19 @@ class EventHandler {
   virtual std::vector<Mutation> handle(const Event& event, const HandlerContext& context) const = 0;
 };
 
+using HandleFunction = std::vector<Mutation>(const Event& event, const HandlerContext& context);
+
+// The EventHandler of a plugin that has no config and no state: each event
+// goes to handle.
+//   std::vector<sdk::Mutation> handle_contact(const sdk::Event& event, const sdk::HandlerContext& context);
+//   sdk::handler_descriptor<sdk::FunctionHandler<handle_contact>>("contact", …)
+template <HandleFunction* handle_event>
+class FunctionHandler final : public EventHandler {
+ public:
+  explicit FunctionHandler(const Json& /*config*/) {}
+  std::vector<Mutation> handle(const Event& event, const HandlerContext& context) const override {
+    return handle_event(event, context);
+  }
+};
+
 }  // namespace customeriq::sdk
