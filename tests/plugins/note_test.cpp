@@ -30,12 +30,12 @@ TEST_CASE("note: a full note is knowledge and a timeline row", "[plugins]") {
 
 TEST_CASE("note: content, title and source fall back in order", "[plugins]") {
   TestHandler note(builtin("note"));
-  auto handled = [&](const std::string& type, Json data, std::string source_service = "crm") {
+  auto rows_of = [&](const std::string& type, Json data, std::string source_service = "crm") {
     auto sent = event(type, std::move(data));
     sent.source_service = std::move(source_service);
     return exactly<sdk::AddKnowledge, sdk::AppendTimelineEvent>(note.handle(sent));
   };
-  const auto [from_note, note_row] = handled("note", {{"note", "Has two dogs"}});
+  const auto [from_note, note_row] = rows_of("note", {{"note", "Has two dogs"}});
   CHECK(from_note.content == "Has two dogs");
   CHECK(from_note.category == "general");
   CHECK(from_note.importance == 5);
@@ -44,16 +44,16 @@ TEST_CASE("note: content, title and source fall back in order", "[plugins]") {
   CHECK(note_row.title == "Note");
   CHECK(note_row.metadata == Json{{"category", "general"}, {"importance", 5}});
 
-  const auto [from_text, observation_row] = handled("observation", {{"text", "Calls on Mondays"}}, "");
+  const auto [from_text, observation_row] = rows_of("observation", {{"text", "Calls on Mondays"}}, "");
   CHECK(from_text.content == "Calls on Mondays");
   CHECK(from_text.source == "observation");
   CHECK(observation_row.event_type == "observation");
   CHECK(observation_row.title == "Observation");
 
-  const auto [first_wins, unused] = handled("note", {{"content", "A"}, {"note", "B"}, {"text", "C"}});
+  const auto [first_wins, unused] = rows_of("note", {{"content", "A"}, {"note", "B"}, {"text", "C"}});
   CHECK(first_wins.content == "A");
   // An empty field is passed over: the note's content is what it says.
-  const auto [skipped_empty, unused_row] = handled("note", {{"content", ""}, {"note", "B"}});
+  const auto [skipped_empty, unused_row] = rows_of("note", {{"content", ""}, {"note", "B"}});
   CHECK(skipped_empty.content == "B");
 }
 
