@@ -255,8 +255,11 @@ TEST_CASE("CustomerIQ's own database at version 2 gains original_id and keeps it
     letter.content = DeadLetter{"bad", "{bad", "s", {}, "", "k2"};
     REQUIRE(writer.apply_batch({letter}) == std::vector{Outcome::dead_lettered});
     // What version 2 was: the same tables without original_id, dead letters
-    // unique by key without payload_hash.
+    // unique by key without payload_hash, no change log.
     writer.database().exec(R"sql(
+      DROP TABLE changes;
+      DROP TABLE change_log_state;
+      DROP INDEX customers_by_update;
       ALTER TABLE customer_events DROP COLUMN original_id;
       ALTER TABLE customer_knowledge DROP COLUMN original_id;
       DROP INDEX dead_letters_by_payload;

@@ -166,8 +166,32 @@ CREATE INDEX dead_letters_by_key ON dead_letters(idempotency_key);
 CREATE UNIQUE INDEX dead_letters_by_payload ON dead_letters(payload_hash);
 )sql";
 
+// Migration 5: the change log, one row per effect of an applied event,
+// written in the event's transaction, so a reader can follow every change
+// in order (seq) and resume after the last one it saw. AUTOINCREMENT: a seq
+// is never given twice, even once the rows above it are pruned.
+// change_log_state keeps the highest pruned seq, so a reader can be told
+// that what it asks for is gone even when the log is empty. The customers
+// index serves the export of customers by update time.
+constexpr const char* kMigration5 = R"sql(
+CREATE TABLE changes (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  committed_at INTEGER NOT NULL,
+  customer_id TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  row TEXT NOT NULL
+);
+CREATE INDEX changes_by_customer ON changes(customer_id, seq);
+CREATE TABLE change_log_state (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  pruned_through_seq INTEGER NOT NULL
+);
+INSERT INTO change_log_state(id, pruned_through_seq) VALUES (1, 0);
+CREATE INDEX customers_by_update ON customers(updated_at, id);
+)sql";
+
 // Append-only: a database's user_version is the count of these it has.
-constexpr const char* kMigrations[] = {kMigration1, kMigration2, kMigration3, kMigration4};
+constexpr const char* kMigrations[] = {kMigration1, kMigration2, kMigration3, kMigration4, kMigration5};
 
 }  // namespace
 

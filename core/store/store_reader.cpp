@@ -1,52 +1,55 @@
 #include "store/store_reader.hpp"
 
 #include <algorithm>
+#include <cassert>
+#include <limits>
 #include <sstream>
+#include <stdexcept>
 #include <tuple>
 #include <vector>
-#include <stdexcept>
 
 #include <SQLiteCpp/Database.h>
 #include <SQLiteCpp/Statement.h>
 #include <sqlite3.h>
 
+#include "store/page_cursor.hpp"
+#include "store/row_json.hpp"
 #include "store/store_schema.hpp"
 #include "text.hpp"
 
 namespace customeriq {
 namespace {
 
-// A row as a JSON object; columns named in json_columns hold JSON text.
-Json row_to_json(SQLite::Statement& statement, std::initializer_list<const char*> json_columns = {}) {
-  Json row = Json::object();
-  for (int i = 0; i < statement.getColumnCount(); ++i) {
-    const SQLite::Column column = statement.getColumn(i);
-    const std::string name = statement.getColumnName(i);
-    if (column.isNull()) {
-      row[name] = nullptr;
-    } else if (column.isInteger()) {
-      row[name] = column.getInt64();
-    } else if (column.isFloat()) {
-      row[name] = column.getDouble();
-    } else {
-      std::string text = column.getString();
-      bool is_json = false;
-      for (const char* json_column : json_columns) is_json |= name == json_column;
-      if (is_json) {
-        Json parsed = Json::parse(text, nullptr, false);
-        row[name] = parsed.is_discarded() ? Json(text) : parsed;
-      } else {
-        row[name] = std::move(text);
-      }
-    }
-  }
-  return row;
+Json all_rows(SQLite::Statement& statement, const RowShape& shape) {
+  Json rows = Json::array();
+  while (statement.executeStep()) rows.push_back(row_to_json(statement, shape));
+  return rows;
 }
 
-Json all_rows(SQLite::Statement& statement, std::initializer_list<const char*> json_columns = {}) {
-  Json rows = Json::array();
-  while (statement.executeStep()) rows.push_back(row_to_json(statement, json_columns));
-  return rows;
+Json parsed_or_text(const std::string& text) {
+  Json parsed = Json::parse(text, nullptr, false);
+  return parsed.is_discarded() ? Json(text) : parsed;
+}
+
+constexpr std::int64_t kMaxInt64 = std::numeric_limits<std::int64_t>::max();
+constexpr std::int64_t kMinInt64 = std::numeric_limits<std::int64_t>::min();
+
+// A page of at most limit rows read with limit + 1: a next page exists
+// when the extra row came back. The extra row is dropped.
+bool drop_extra_row(Json& rows, std::size_t limit) {
+  if (rows.size() <= limit) return false;
+  rows.erase(rows.size() - 1);
+  return true;
+}
+
+Json page(Json items, std::optional<std::string> next_cursor) {
+  return Json{{"items", std::move(items)},
+              {"next_cursor", next_cursor ? Json(*next_cursor) : Json(nullptr)}};
+}
+
+[[noreturn]] void refuse_position(const std::string& cursor, const char* kind, const char* expected) {
+  throw std::invalid_argument("invalid cursor \"" + excerpt(cursor, 60) + "\": a " + kind +
+                              " cursor holds " + expected);
 }
 
 }  // namespace
@@ -71,51 +74,181 @@ StoreReader::~StoreReader() = default;
 SQLite::Database& StoreReader::database() { return *db_; }
 
 std::optional<Json> StoreReader::profile(const std::string& customer_id, const ProfileOptions& options) {
-  SQLite::Statement customer(*db_,
-                             "SELECT id, name, email, phone, company, status, customer_since, "
-                             "lifetime_value, tags, custom_fields, created_at, updated_at "
-                             "FROM customers WHERE id = ?1");
-  customer.bind(1, customer_id);
-  if (!customer.executeStep()) return std::nullopt;
+  std::optional<Json> customer_row = customer(customer_id);
+  if (!customer_row) return std::nullopt;
   Json profile = Json::object();
-  profile["customer"] = row_to_json(customer, {"tags", "custom_fields"});
-
-  SQLite::Statement timeline(
-      *db_, std::string("SELECT id, original_id, event_type, event_date, title, description, "
-                        "amount, status, metadata, agent_notes, source_service, ") +
-                (options.include_raw_event_data ? "raw_event_data, " : "") +
-                "created_at FROM customer_events WHERE customer_id = ?1 "
-                "ORDER BY event_date DESC, id DESC LIMIT ?2");
-  timeline.bind(1, customer_id);
-  timeline.bind(2, static_cast<int64_t>(options.timeline_limit));
-  profile["timeline"] = all_rows(timeline, {"metadata"});
-
-  SQLite::Statement purchases(*db_,
-                              "SELECT id, product_name, product_sku, quantity, price, total, "
-                              "purchase_date, warranty_expires, metadata, created_at FROM purchases "
-                              "WHERE customer_id = ?1 ORDER BY purchase_date DESC, id");
-  purchases.bind(1, customer_id);
-  profile["purchases"] = all_rows(purchases, {"metadata"});
-
-  SQLite::Statement work_orders(*db_,
-                                "SELECT id, order_type, issue_description, resolution, status, "
-                                "priority, assigned_to, created_date, completed_date, cost, metadata "
-                                "FROM work_orders WHERE customer_id = ?1 ORDER BY created_date DESC, id");
-  work_orders.bind(1, customer_id);
-  profile["work_orders"] = all_rows(work_orders, {"metadata"});
-
-  SQLite::Statement knowledge(*db_,
-                              "SELECT id, original_id, content, category, importance, tags, source, "
-                              "created_at, updated_at FROM customer_knowledge WHERE customer_id = ?1 "
-                              "ORDER BY importance DESC, created_at DESC, id DESC");
-  knowledge.bind(1, customer_id);
-  profile["knowledge"] = all_rows(knowledge, {"tags"});
+  profile["customer"] = std::move(*customer_row);
+  profile["timeline"] =
+      timeline_page(customer_id, {.limit = options.timeline_limit}, options.include_raw_event_data).items;
+  profile["purchases"] = purchase_rows(customer_id);
+  profile["work_orders"] = work_order_rows(customer_id, std::nullopt);
+  profile["knowledge"] = knowledge_rows(customer_id);
 
   SQLite::Statement events_total(*db_, "SELECT count(*) FROM customer_events WHERE customer_id = ?1");
   events_total.bind(1, customer_id);
   events_total.executeStep();
   profile["timeline_total"] = events_total.getColumn(0).getInt64();
   return profile;
+}
+
+std::optional<Json> StoreReader::customer(const std::string& id) {
+  SQLite::Statement query(*db_, select_rows(kCustomerRow, "WHERE id = ?1"));
+  query.bind(1, id);
+  if (!query.executeStep()) return std::nullopt;
+  return row_to_json(query, kCustomerRow);
+}
+
+Json StoreReader::customers_by_email(const std::string& email) {
+  SQLite::Statement query(*db_, select_rows(kCustomerRow, "WHERE email = ?1 COLLATE NOCASE ORDER BY customer_since, id"));
+  query.bind(1, email);
+  return all_rows(query, kCustomerRow);
+}
+
+Json StoreReader::customers_updated_since(std::int64_t since, std::size_t limit, const std::string& cursor) {
+  assert(limit >= 1);
+  std::optional<std::pair<std::int64_t, std::string>> after;
+  if (!cursor.empty()) {
+    const Json position = decode_cursor("customers", cursor);
+    if (position.size() != 2 || !position[0].is_number_integer() || !position[1].is_string())
+      refuse_position(cursor, "customers", "[updated_at, id]");
+    after.emplace(position[0].get<std::int64_t>(), position[1].get<std::string>());
+  }
+  SQLite::Statement query(
+      *db_, select_rows(kCustomerRow, std::string("WHERE updated_at >= ?1") +
+                                          (after ? " AND (updated_at, id) > (?2, ?3)" : "") +
+                                          " ORDER BY updated_at, id LIMIT ?4"));
+  query.bind(1, static_cast<int64_t>(since));
+  if (after) {
+    query.bind(2, static_cast<int64_t>(after->first));
+    query.bind(3, after->second);
+  }
+  query.bind(4, static_cast<int64_t>(limit + 1));
+  Json items = all_rows(query, kCustomerRow);
+  if (!drop_extra_row(items, limit)) return page(std::move(items), std::nullopt);
+  const Json& last = items.back();
+  return page(std::move(items), encode_cursor("customers", Json::array({last["updated_at"], last["id"]})));
+}
+
+// The keyset is (event_date, id), which no event changes once written: a
+// page starts strictly after the last row of the one before, wherever new
+// rows land.
+StoreReader::TimelinePage StoreReader::timeline_page(const std::string& customer_id, const TimelineQuery& query,
+                                                     bool include_raw_event_data) {
+  std::int64_t before_date = kMaxInt64, before_id = kMaxInt64;
+  if (!query.cursor.empty()) {
+    const Json position = decode_cursor("timeline", query.cursor);
+    if (position.size() != 2 || !position[0].is_number_integer() || !position[1].is_number_integer())
+      refuse_position(query.cursor, "timeline", "[event_date, id]");
+    before_date = position[0].get<std::int64_t>();
+    before_id = position[1].get<std::int64_t>();
+  }
+  SQLite::Statement rows(
+      *db_, select_rows(kTimelineRow,
+                        "WHERE customer_id = ?1 AND event_date BETWEEN ?2 AND ?3 "
+                        "AND (event_date, id) < (?4, ?5) "
+                        "AND (?6 IS NULL OR event_type IN (SELECT value FROM json_each(?6))) "
+                        "ORDER BY event_date DESC, id DESC LIMIT ?7",
+                        include_raw_event_data ? ", raw_event_data" : ""));
+  rows.bind(1, customer_id);
+  rows.bind(2, static_cast<int64_t>(query.since.value_or(kMinInt64)));
+  rows.bind(3, static_cast<int64_t>(query.until.value_or(kMaxInt64)));
+  rows.bind(4, static_cast<int64_t>(before_date));
+  rows.bind(5, static_cast<int64_t>(before_id));
+  if (query.types.empty()) rows.bind(6);
+  else rows.bind(6, Json(query.types).dump());
+  // The profile may ask for no rows at all.
+  const bool paged = query.limit > 0;
+  rows.bind(7, static_cast<int64_t>(query.limit + (paged ? 1 : 0)));
+  TimelinePage result{all_rows(rows, kTimelineRow), std::nullopt};
+  if (paged && drop_extra_row(result.items, query.limit)) {
+    const Json& last = result.items.back();
+    result.next_cursor = encode_cursor("timeline", Json::array({last["event_date"], last["id"]}));
+  }
+  return result;
+}
+
+std::optional<Json> StoreReader::timeline(const std::string& customer_id, const TimelineQuery& query) {
+  assert(query.limit >= 1);
+  // The cursor is checked first: a bad one is the caller's error whoever the customer is.
+  if (!customer_exists(customer_id)) {
+    if (!query.cursor.empty()) decode_cursor("timeline", query.cursor);
+    return std::nullopt;
+  }
+  TimelinePage result = timeline_page(customer_id, query, /*include_raw_event_data=*/false);
+  return page(std::move(result.items), std::move(result.next_cursor));
+}
+
+Json StoreReader::purchase_rows(const std::string& customer_id) {
+  SQLite::Statement query(*db_, select_rows(kPurchaseRow, "WHERE customer_id = ?1 ORDER BY purchase_date DESC, id"));
+  query.bind(1, customer_id);
+  return all_rows(query, kPurchaseRow);
+}
+
+Json StoreReader::work_order_rows(const std::string& customer_id, const std::optional<std::string>& status) {
+  SQLite::Statement query(*db_, select_rows(kWorkOrderRow, std::string("WHERE customer_id = ?1") +
+                                                               (status ? " AND status = ?2" : "") +
+                                                               " ORDER BY created_date DESC, id"));
+  query.bind(1, customer_id);
+  if (status) query.bind(2, *status);
+  return all_rows(query, kWorkOrderRow);
+}
+
+Json StoreReader::knowledge_rows(const std::string& customer_id) {
+  SQLite::Statement query(
+      *db_, select_rows(kKnowledgeRow, "WHERE customer_id = ?1 ORDER BY importance DESC, created_at DESC, id DESC"));
+  query.bind(1, customer_id);
+  return all_rows(query, kKnowledgeRow);
+}
+
+std::optional<Json> StoreReader::purchases(const std::string& customer_id) {
+  if (!customer_exists(customer_id)) return std::nullopt;
+  return purchase_rows(customer_id);
+}
+
+std::optional<Json> StoreReader::work_orders(const std::string& customer_id, std::optional<std::string> status) {
+  if (!customer_exists(customer_id)) return std::nullopt;
+  return work_order_rows(customer_id, status);
+}
+
+std::optional<Json> StoreReader::knowledge(const std::string& customer_id) {
+  if (!customer_exists(customer_id)) return std::nullopt;
+  return knowledge_rows(customer_id);
+}
+
+bool StoreReader::customer_exists(const std::string& customer_id) {
+  SQLite::Statement query(*db_, "SELECT 1 FROM customers WHERE id = ?1");
+  query.bind(1, customer_id);
+  return query.executeStep();
+}
+
+std::vector<Change> StoreReader::changes_after(std::int64_t after_seq, const std::optional<std::string>& customer_id,
+                                               std::size_t limit) {
+  assert(limit >= 1);
+  SQLite::Statement query(*db_, std::string("SELECT seq, committed_at, customer_id, kind, row FROM changes "
+                                            "WHERE seq > ?1") +
+                                    (customer_id ? " AND customer_id = ?2" : "") + " ORDER BY seq LIMIT ?3");
+  query.bind(1, static_cast<int64_t>(after_seq));
+  if (customer_id) query.bind(2, *customer_id);
+  query.bind(3, static_cast<int64_t>(limit));
+  std::vector<Change> changes;
+  while (query.executeStep()) {
+    changes.push_back(Change{query.getColumn(0).getInt64(), query.getColumn(1).getInt64(),
+                             query.getColumn(2).getString(), query.getColumn(3).getString(),
+                             parsed_or_text(query.getColumn(4).getString())});
+  }
+  return changes;
+}
+
+std::int64_t StoreReader::latest_change_seq() {
+  return db_->execAndGet("SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'changes'), 0)").getInt64();
+}
+
+bool StoreReader::change_retained_after(std::int64_t seq) {
+  return db_->execAndGet("SELECT pruned_through_seq FROM change_log_state").getInt64() <= seq;
+}
+
+bool StoreReader::is_migrated() {
+  return db_->execAndGet("PRAGMA user_version").getInt() == latest_schema_version();
 }
 
 namespace {

@@ -1,5 +1,6 @@
-// StoreReader: read-only queries on its own connection (profiles, search,
-// dead letters). Several readers may run beside the one writer.
+// StoreReader: read-only queries on its own connection (profiles, paged
+// reads, search, dead letters, the change log). Several readers may run
+// beside the one writer. Rows are shown as the profile shows them.
 #pragma once
 
 #include <cstdint>
@@ -7,6 +8,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -33,6 +35,27 @@ struct SearchOptions {
   std::size_t candidate_pool = 1000;
 };
 
+// A page of the timeline, newest first by (event_date, id); since and until
+// bound event_date, inclusive.
+struct TimelineQuery {
+  std::size_t limit = 100;  // at least 1
+  std::string cursor;       // empty: the first page
+  std::vector<std::string> types;  // event types; empty: all
+  std::optional<std::int64_t> since;
+  std::optional<std::int64_t> until;
+};
+
+// One row of the change log: an effect of an applied event, with the
+// row after it as the profile shows that row.
+struct Change {
+  std::int64_t seq;           // strictly increasing, never reused
+  std::int64_t committed_at;  // unix seconds
+  std::string customer_id;
+  std::string kind;  // timeline.appended, purchase.upserted, work_order.upserted,
+                     // knowledge.added, customer.updated
+  Json row;
+};
+
 class StoreReader {
  public:
   explicit StoreReader(const std::filesystem::path& db_path);
@@ -41,6 +64,47 @@ class StoreReader {
   // {customer, timeline, purchases, work_orders, knowledge, counts};
   // nullopt for an unknown customer id.
   std::optional<Json> profile(const std::string& customer_id, const ProfileOptions& options = {});
+
+  // The customer row as the profile shows it; nullopt for an unknown id.
+  std::optional<Json> customer(const std::string& id);
+
+  // The customers with this email, case-insensitively, oldest first
+  // (customer_since, then id).
+  Json customers_by_email(const std::string& email);
+
+  // {items, next_cursor}: customers with updated_at >= since, ascending by
+  // (updated_at, id). Following next_cursor until it is null yields each
+  // such customer once; one updated again while paging shows up again at
+  // its new place. Throws std::invalid_argument for a cursor this read did
+  // not make.
+  Json customers_updated_since(std::int64_t since, std::size_t limit, const std::string& cursor);
+
+  // {items, next_cursor}: the customer's timeline rows as in the profile.
+  // Following next_cursor until it is null yields every matching event once,
+  // also while new events commit between pages (those may or may not be
+  // among them). nullopt for an unknown customer; std::invalid_argument for
+  // a cursor this read did not make.
+  std::optional<Json> timeline(const std::string& customer_id, const TimelineQuery& query);
+
+  // The customer's rows as in the profile, in its order; nullopt for an
+  // unknown customer. work_orders: only those of status, when given.
+  std::optional<Json> purchases(const std::string& customer_id);
+  std::optional<Json> work_orders(const std::string& customer_id, std::optional<std::string> status = std::nullopt);
+  std::optional<Json> knowledge(const std::string& customer_id);
+
+  // Changes with seq > after_seq (of one customer, when given), ascending,
+  // at most limit (at least 1).
+  std::vector<Change> changes_after(std::int64_t after_seq, const std::optional<std::string>& customer_id,
+                                    std::size_t limit);
+  // The highest seq ever given, pruned or not; 0 when there was none.
+  std::int64_t latest_change_seq();
+  // False when a change with a seq above this one was pruned: a reader
+  // resuming after seq would miss it.
+  bool change_retained_after(std::int64_t seq);
+
+  // The database is at the schema this build reads (for readiness checks;
+  // a newer customeriq may have migrated it since this reader opened it).
+  bool is_migrated();
 
   // Hits over events (title, description), knowledge (content) and
   // customers (name, email, company), best bm25 rank first (see
@@ -57,6 +121,17 @@ class StoreReader {
 
  private:
   std::unique_ptr<SQLite::Database> db_;
+
+  bool customer_exists(const std::string& customer_id);
+  struct TimelinePage {
+    Json items;
+    std::optional<std::string> next_cursor;
+  };
+  TimelinePage timeline_page(const std::string& customer_id, const TimelineQuery& query,
+                             bool include_raw_event_data);
+  Json purchase_rows(const std::string& customer_id);
+  Json work_order_rows(const std::string& customer_id, const std::optional<std::string>& status);
+  Json knowledge_rows(const std::string& customer_id);
 };
 
 // Plain words → an FTS5 query that ANDs them as literal tokens

@@ -12,6 +12,7 @@
 
 #include "pipeline/event_decoder.hpp"
 #include "hash.hpp"
+#include "store/row_json.hpp"
 #include "store/store_schema.hpp"
 #include "store/writer_statements.hpp"
 
@@ -174,7 +175,9 @@ std::vector<Outcome> StoreWriter::apply_in_transaction(const std::vector<WriteIt
   std::vector<Outcome> outcomes;
   outcomes.reserve(items.size());
   std::vector<std::string> rejections;  // logged once committed, not at every attempt
+  const bool prune_due = change_prune_due();
   run(s.begin);
+  if (prune_due) prune_changes(unix_now());
   const std::int64_t last_event_id = single_integer(s.last_event_id);
   const std::int64_t last_knowledge_id = single_integer(s.last_knowledge_id);
   changed_customers_.clear();
@@ -215,6 +218,7 @@ std::vector<Outcome> StoreWriter::apply_in_transaction(const std::vector<WriteIt
   }
   index_batch(last_event_id, last_knowledge_id);
   run(s.commit);
+  if (prune_due) last_change_prune_ = std::chrono::steady_clock::now();
   for (const auto& line : rejections) spdlog::warn("{}", line);
   return outcomes;
 }
@@ -233,6 +237,34 @@ void StoreWriter::index_batch(std::int64_t last_event_id, std::int64_t last_know
     s.index_customer.bind(1, customer_id);
     run(s.index_customer);
   }
+}
+
+bool StoreWriter::change_prune_due() const {
+  return !last_change_prune_ ||
+         std::chrono::steady_clock::now() - *last_change_prune_ >= options_.change_prune_interval;
+}
+
+void StoreWriter::prune_changes(std::int64_t now) {
+  auto& s = *statements_;
+  s.prune_boundary.bind(1, static_cast<int64_t>(now - options_.change_retention.count()));
+  const auto last_pruned = first_row(s.prune_boundary, [](SQLite::Statement& q) { return q.getColumn(0).getInt64(); });
+  if (!last_pruned) return;
+  s.delete_changes_through.bind(1, static_cast<int64_t>(*last_pruned));
+  run(s.delete_changes_through);
+  s.record_pruned.bind(1, static_cast<int64_t>(*last_pruned));
+  run(s.record_pruned);
+}
+
+void StoreWriter::record_change(const char* kind, const RowShape& shape, SQLite::Statement& select_row,
+                                const AppliedEvent& applying) {
+  const auto row = first_row(select_row, [&](SQLite::Statement& q) { return row_to_json_text(q, shape); });
+  if (!row) throw EventRejected(std::string("the ") + shape.table + " row of change " + kind + " is gone");
+  auto& q = statements_->record_change;
+  q.bind(1, static_cast<int64_t>(applying.now));
+  q.bindNoCopy(2, applying.customer_id);
+  q.bindNoCopy(3, kind);
+  q.bindNoCopy(4, *row);
+  run(q);
 }
 
 bool StoreWriter::key_applied(const std::string& idempotency_key) {
@@ -273,8 +305,6 @@ void StoreWriter::record_dead_letter(const DeadLetter& letter, const WriteItem& 
 std::string StoreWriter::resolve_customer(const sdk::Event& event) {
   auto& s = *statements_;
   std::string customer_id = event.customer_id;
-  const std::optional<std::string> email =
-      event.customer_email.empty() ? std::nullopt : std::optional(event.customer_email);
   if (customer_id.empty()) {
     s.customer_by_email.bind(1, event.customer_email);
     customer_id = first_row(s.customer_by_email, [](SQLite::Statement& q) {
@@ -289,14 +319,20 @@ std::string StoreWriter::resolve_customer(const sdk::Event& event) {
       customer_id = "cust_" + fnv1a_128_hex(event.customer_email).substr(0, 16);
     }
   }
-  auto& ensure = s.ensure_customer;
-  ensure.bind(1, customer_id);
-  bind_optional(ensure, 2, string_field(event.data, "customer_name"));
-  bind_optional(ensure, 3, email);
-  ensure.bind(4, static_cast<int64_t>(event.timestamp));
-  ensure.bind(5, static_cast<int64_t>(unix_now()));
-  if (run(ensure) > 0) changed_customers_.insert(customer_id);
   return customer_id;
+}
+
+void StoreWriter::ensure_customer(AppliedEvent& applying) {
+  const sdk::Event& event = applying.event;
+  auto& ensure = statements_->ensure_customer;
+  ensure.bind(1, applying.customer_id);
+  bind_optional(ensure, 2, string_field(event.data, "customer_name"));
+  bind_optional(ensure, 3, event.customer_email.empty() ? std::nullopt : std::optional(event.customer_email));
+  ensure.bind(4, static_cast<int64_t>(event.timestamp));
+  ensure.bind(5, static_cast<int64_t>(applying.now));
+  if (run(ensure) == 0) return;
+  changed_customers_.insert(applying.customer_id);
+  applying.customer_changed = true;
 }
 
 Outcome StoreWriter::apply_event(const HandledEvent& handled, const WriteItem& item) {
@@ -316,9 +352,14 @@ Outcome StoreWriter::apply_event(const HandledEvent& handled, const WriteItem& i
     return Outcome::duplicate;
   }
 
-  const AppliedEvent applying{event, resolve_customer(event), unix_now()};
+  AppliedEvent applying{event, resolve_customer(event), unix_now()};
+  ensure_customer(applying);
   for (const sdk::Mutation& mutation : handled.mutations)
     std::visit([&](const auto& m) { apply(m, applying); }, mutation);
+  if (applying.customer_changed) {
+    s.customer_row.bind(1, applying.customer_id);
+    record_change("customer.updated", kCustomerRow, s.customer_row, applying);
+  }
 
   auto& record = s.record_key;
   record.bind(1, event.idempotency_key);
@@ -329,7 +370,7 @@ Outcome StoreWriter::apply_event(const HandledEvent& handled, const WriteItem& i
   return Outcome::applied;
 }
 
-void StoreWriter::apply(const sdk::UpdateCustomer& m, const AppliedEvent& applying) {
+void StoreWriter::apply(const sdk::UpdateCustomer& m, AppliedEvent& applying) {
   auto& q = statements_->update_customer;
   q.bind(1, applying.customer_id);
   bind_optional(q, 2, m.name);
@@ -340,11 +381,11 @@ void StoreWriter::apply(const sdk::UpdateCustomer& m, const AppliedEvent& applyi
   bind_json(q, 7, m.tags);
   bind_json(q, 8, m.custom_fields);
   q.bind(9, static_cast<int64_t>(applying.now));
-  run(q);
+  if (run(q) > 0) applying.customer_changed = true;
   if (m.name || m.email || m.company) changed_customers_.insert(applying.customer_id);
 }
 
-void StoreWriter::apply(const sdk::AppendTimelineEvent& m, const AppliedEvent& applying) {
+void StoreWriter::apply(const sdk::AppendTimelineEvent& m, AppliedEvent& applying) {
   const sdk::Event& event = applying.event;
   auto& q = statements_->append_timeline;
   q.bind(1, applying.customer_id);
@@ -360,9 +401,12 @@ void StoreWriter::apply(const sdk::AppendTimelineEvent& m, const AppliedEvent& a
   q.bindNoCopy(11, event.raw);
   q.bind(12, static_cast<int64_t>(applying.now));
   run(q);
+  auto& row = statements_->timeline_row;
+  row.bind(1, static_cast<int64_t>(db_->getLastInsertRowid()));
+  record_change("timeline.appended", kTimelineRow, row, applying);
 }
 
-void StoreWriter::apply(const sdk::UpsertPurchase& m, const AppliedEvent& applying) {
+void StoreWriter::apply(const sdk::UpsertPurchase& m, AppliedEvent& applying) {
   auto& s = *statements_;
   const std::string& customer_id = applying.customer_id;
   // The purchase's lifetime value moves with it: take back what a previous
@@ -377,7 +421,7 @@ void StoreWriter::apply(const sdk::UpsertPurchase& m, const AppliedEvent& applyi
       throw EventRejected("purchase " + m.purchase_id + " belongs to customer " + owner + ", not " +
                           customer_id);
     }
-    adjust_lifetime_value(customer_id, -previous_total);
+    adjust_lifetime_value(-previous_total, applying);
   }
   auto& q = s.upsert_purchase;
   q.bind(1, m.purchase_id);
@@ -392,10 +436,12 @@ void StoreWriter::apply(const sdk::UpsertPurchase& m, const AppliedEvent& applyi
   q.bind(10, m.metadata.dump());
   q.bind(11, static_cast<int64_t>(applying.now));
   run(q);
-  adjust_lifetime_value(customer_id, m.total);
+  adjust_lifetime_value(m.total, applying);
+  s.purchase_row.bind(1, m.purchase_id);
+  record_change("purchase.upserted", kPurchaseRow, s.purchase_row, applying);
 }
 
-void StoreWriter::apply(const sdk::UpsertWorkOrder& m, const AppliedEvent& applying) {
+void StoreWriter::apply(const sdk::UpsertWorkOrder& m, AppliedEvent& applying) {
   auto& s = *statements_;
   auto& q = s.upsert_work_order;
   q.bind(1, m.work_order_id);
@@ -419,9 +465,11 @@ void StoreWriter::apply(const sdk::UpsertWorkOrder& m, const AppliedEvent& apply
     throw EventRejected("work order " + m.work_order_id + " belongs to customer " + owner + ", not " +
                         applying.customer_id);
   }
+  s.work_order_row.bind(1, m.work_order_id);
+  record_change("work_order.upserted", kWorkOrderRow, s.work_order_row, applying);
 }
 
-void StoreWriter::apply(const sdk::AddKnowledge& m, const AppliedEvent& applying) {
+void StoreWriter::apply(const sdk::AddKnowledge& m, AppliedEvent& applying) {
   auto& q = statements_->add_knowledge;
   q.bind(1, applying.customer_id);
   q.bind(2, m.content);
@@ -431,21 +479,27 @@ void StoreWriter::apply(const sdk::AddKnowledge& m, const AppliedEvent& applying
   q.bind(6, m.source);
   q.bind(7, static_cast<int64_t>(applying.event.timestamp));
   run(q);
+  auto& row = statements_->knowledge_row;
+  row.bind(1, static_cast<int64_t>(db_->getLastInsertRowid()));
+  record_change("knowledge.added", kKnowledgeRow, row, applying);
 }
 
-void StoreWriter::apply(const sdk::AdjustLifetimeValue& m, const AppliedEvent& applying) {
-  adjust_lifetime_value(applying.customer_id, m.delta);
+void StoreWriter::apply(const sdk::AdjustLifetimeValue& m, AppliedEvent& applying) {
+  adjust_lifetime_value(m.delta, applying);
 }
 
-void StoreWriter::adjust_lifetime_value(const std::string& customer_id, double delta) {
+void StoreWriter::adjust_lifetime_value(double delta, AppliedEvent& applying) {
   auto& q = statements_->adjust_lifetime_value;
-  q.bind(1, customer_id);
+  q.bind(1, applying.customer_id);
   q.bind(2, delta);
+  q.bind(3, static_cast<int64_t>(applying.now));
   const auto value = first_row(q, [](SQLite::Statement& r) { return r.getColumn(0).getDouble(); });
-  if (value && !std::isfinite(*value)) {
-    throw EventRejected("lifetime_value of customer " + customer_id + " would overflow (adding " +
+  if (!value) return;
+  if (!std::isfinite(*value)) {
+    throw EventRejected("lifetime_value of customer " + applying.customer_id + " would overflow (adding " +
                         fmt::format("{}", delta) + ")");
   }
+  applying.customer_changed = true;
 }
 
 const char* to_string(Outcome outcome) {

@@ -1,9 +1,12 @@
 // StoreWriter: the one connection that writes. Applies the mutations of
-// many events in one transaction with cached prepared statements.
+// many events in one transaction with cached prepared statements, and
+// records each effect in the change log (table changes) in that transaction.
 #pragma once
 
+#include <chrono>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <unordered_set>
@@ -14,15 +17,22 @@
 
 namespace SQLite {
 class Database;
+class Statement;
 }
 
 namespace customeriq {
+
+struct RowShape;
 
 struct WriterOptions {
   bool auto_create_customers = true;  // NATS_AUTO_CREATE_CUSTOMER
   // synchronous=FULL: a commit survives power loss, not only a crash of the
   // process. For sources that drop an event once it is acknowledged.
   bool durable_commits = false;
+  // Changes older than this are pruned from the change log, at most once
+  // per change_prune_interval, inside a batch's transaction.
+  std::chrono::seconds change_retention = std::chrono::days(7);
+  std::chrono::seconds change_prune_interval = std::chrono::minutes(1);
 };
 
 class StoreWriter {
@@ -49,6 +59,7 @@ class StoreWriter {
   std::unique_ptr<Statements> statements_;
   WriterOptions options_;
   std::unordered_set<std::string> changed_customers_;  // in this transaction: reindex them
+  std::optional<std::chrono::steady_clock::time_point> last_change_prune_;
 
   struct EventNeedsIsolation {};
 
@@ -65,16 +76,26 @@ class StoreWriter {
     const sdk::Event& event;
     std::string customer_id;
     std::int64_t now;
+    bool customer_changed = false;  // its customer row was created or written
   };
   // One apply per mutation type.
-  void apply(const sdk::UpdateCustomer& m, const AppliedEvent& applying);
-  void apply(const sdk::AppendTimelineEvent& m, const AppliedEvent& applying);
-  void apply(const sdk::UpsertPurchase& m, const AppliedEvent& applying);
-  void apply(const sdk::UpsertWorkOrder& m, const AppliedEvent& applying);
-  void apply(const sdk::AddKnowledge& m, const AppliedEvent& applying);
-  void apply(const sdk::AdjustLifetimeValue& m, const AppliedEvent& applying);
+  void apply(const sdk::UpdateCustomer& m, AppliedEvent& applying);
+  void apply(const sdk::AppendTimelineEvent& m, AppliedEvent& applying);
+  void apply(const sdk::UpsertPurchase& m, AppliedEvent& applying);
+  void apply(const sdk::UpsertWorkOrder& m, AppliedEvent& applying);
+  void apply(const sdk::AddKnowledge& m, AppliedEvent& applying);
+  void apply(const sdk::AdjustLifetimeValue& m, AppliedEvent& applying);
   // Throws EventRejected when the sum would no longer be a finite number.
-  void adjust_lifetime_value(const std::string& customer_id, double delta);
+  void adjust_lifetime_value(double delta, AppliedEvent& applying);
+
+  // Creates the event's customer, or fills what an earlier event left blank.
+  void ensure_customer(AppliedEvent& applying);
+  // Appends to the change log the row that select_row (the shape's SELECT
+  // by key, bound) finds.
+  void record_change(const char* kind, const RowShape& shape, SQLite::Statement& select_row,
+                     const AppliedEvent& applying);
+  bool change_prune_due() const;
+  void prune_changes(std::int64_t now);
 };
 
 }  // namespace customeriq

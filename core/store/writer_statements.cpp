@@ -1,5 +1,7 @@
 #include "store/writer_statements.hpp"
 
+#include "store/row_json.hpp"
+
 namespace customeriq {
 
 StoreWriter::Statements::Statements(SQLite::Database& db)
@@ -74,7 +76,7 @@ INSERT INTO customer_knowledge(customer_id, content, category, importance, tags,
                              created_at, updated_at)
 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7))sql"),
       adjust_lifetime_value(db,
-                            "UPDATE customers SET lifetime_value = lifetime_value + ?2 "
+                            "UPDATE customers SET lifetime_value = lifetime_value + ?2, updated_at = ?3 "
                             "WHERE id = ?1 RETURNING lifetime_value"),
       // One row per distinct payload: the same bad bytes again count an attempt.
       insert_dead_letter(db, R"sql(
@@ -103,7 +105,26 @@ last_attempt_at = excluded.last_attempt_at)sql"),
                        "(SELECT search_rowid FROM customers WHERE id = ?1)"),
       index_customer(db,
                      "INSERT INTO customers_fts(rowid, name, email, company) "
-                     "SELECT search_rowid, name, email, company FROM customers WHERE id = ?1") {}
+                     "SELECT search_rowid, name, email, company FROM customers WHERE id = ?1"),
+      customer_row(db, select_rows(kCustomerRow, "WHERE id = ?1")),
+      timeline_row(db, select_rows(kTimelineRow, "WHERE id = ?1")),
+      purchase_row(db, select_rows(kPurchaseRow, "WHERE id = ?1")),
+      work_order_row(db, select_rows(kWorkOrderRow, "WHERE id = ?1")),
+      knowledge_row(db, select_rows(kKnowledgeRow, "WHERE id = ?1")),
+      record_change(db,
+                    "INSERT INTO changes(committed_at, customer_id, kind, row) VALUES (?1, ?2, ?3, ?4)"),
+      // The log is pruned from its start up to the first change that is
+      // recent enough: what is gone is always every seq up to one number,
+      // even if the clock once stepped back. Reads only the pruned rows.
+      prune_boundary(db, R"sql(
+SELECT seq FROM changes
+WHERE seq < COALESCE((SELECT seq FROM changes WHERE committed_at >= ?1 ORDER BY seq LIMIT 1),
+                     9223372036854775807)
+ORDER BY seq DESC LIMIT 1)sql"),
+      delete_changes_through(db, "DELETE FROM changes WHERE seq <= ?1"),
+      record_pruned(db,
+                    "UPDATE change_log_state SET pruned_through_seq = max(pruned_through_seq, ?1) "
+                    "WHERE id = 1") {}
 
 void StoreWriter::Statements::reset_all() {
   for (SQLite::Statement* statement :
@@ -112,7 +133,9 @@ void StoreWriter::Statements::reset_all() {
         &upsert_purchase, &upsert_work_order, &work_order_owner, &add_knowledge,
         &adjust_lifetime_value, &insert_dead_letter, &update_dead_letter, &delete_dead_letter,
         &delete_dead_letters_of_key, &last_event_id, &last_knowledge_id, &index_events,
-        &index_knowledge, &unindex_customer, &index_customer})
+        &index_knowledge, &unindex_customer, &index_customer, &customer_row, &timeline_row,
+        &purchase_row, &work_order_row, &knowledge_row, &record_change, &prune_boundary,
+        &delete_changes_through, &record_pruned})
     statement->tryReset();
 }
 

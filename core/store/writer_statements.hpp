@@ -22,6 +22,9 @@ struct StoreWriter::Statements {
   SQLite::Statement insert_dead_letter, update_dead_letter, delete_dead_letter, delete_dead_letters_of_key;
   SQLite::Statement last_event_id, last_knowledge_id;
   SQLite::Statement index_events, index_knowledge, unindex_customer, index_customer;
+  // Rows as the reads show them, by key, for the change log (row_json.hpp).
+  SQLite::Statement customer_row, timeline_row, purchase_row, work_order_row, knowledge_row;
+  SQLite::Statement record_change, prune_boundary, delete_changes_through, record_pruned;
 
   // After a failure: no statement may stay mid-step into the next attempt.
   void reset_all();
