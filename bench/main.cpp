@@ -163,6 +163,8 @@ int run(int argc, char** argv) {
     }
   }
   step("reads", "reads: profile and search", [&] { run_reads(bench); });
+  step("http", "HTTP: requests at 64 connections, stream fan-out", [&] { run_http(bench); },
+       bench.serve_available ? "" : "`customeriq serve` not in this build");
 
   report.check_same_rows();
   RunFacts facts;

@@ -2,6 +2,8 @@
 // them in order. Each throws on a failure that ends its step.
 #pragma once
 
+#include <cstdint>
+#include <filesystem>
 #include <string>
 
 #include "bench.hpp"
@@ -29,7 +31,18 @@ void run_serve_latency(Bench& bench, bool jetstream, bool tuned = false);
 // latency from its CommitObserver; delay_ms < 0: the default config's delay.
 void run_inproc_latency(Bench& bench, int delay_ms);
 
+// The read database of n events over customers (built by an (a) child
+// unless cached in the work dir); its facts into `facts`.
+std::filesystem::path ensure_read_db(const Bench& bench, std::uint64_t n, std::uint32_t customers,
+                                     std::uint64_t seed, Json& facts);
+
 // profile and search on a (cached) read database.
 void run_reads(Bench& bench);
+
+// serve's HTTP API on a copy of the read database: profile and timeline
+// requests at 64 connections (alone and beside ingest at 5,000 events/s),
+// against the in-process read; stream fan-out to 1,000 clients and what
+// idle streams cost.
+void run_http(Bench& bench);
 
 }  // namespace customeriq::bench

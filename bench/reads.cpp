@@ -39,7 +39,8 @@ Json percentiles_json(const Percentiles& p) {
   return {{"n", p.n}, {"p50", p.p50}, {"p90", p.p90}, {"p99", p.p99}, {"max", p.max}};
 }
 
-// The read database (built by an (a) child unless cached) into reads.
+}  // namespace
+
 fs::path ensure_read_db(const Bench& bench, std::uint64_t n, std::uint32_t customers, std::uint64_t seed,
                         Json& reads) {
   const fs::path read_db = bench.options.work_dir /
@@ -68,8 +69,6 @@ fs::path ensure_read_db(const Bench& bench, std::uint64_t n, std::uint32_t custo
   reads["db_bytes"] = fs::file_size(read_db);
   return read_db;
 }
-
-}  // namespace
 
 void run_reads(Bench& bench) {
   const bool smoke = bench.options.smoke;

@@ -143,6 +143,37 @@ std::string Report::table() const {
       out << "| search: " << c["class"].get<std::string>() << " | " << c["n"] << " | " << fmt("%.2f", c["p50"]) << " | "
           << fmt("%.2f", c["p99"]) << " | " << fmt("%.2f", c["max"]) << " | " << fmt("%.1f", c["mean_hits"]) << " |\n";
   }
+  if (json.contains("http")) {
+    const Json& http = json["http"];
+    out << "\nHTTP (`customeriq serve`, NATS off, on a copy of the read database; load generator on the same "
+           "machine):\n\n";
+    out << "| requests | connections | requests/s | p50 ms | p99 ms | max ms | errors |\n"
+           "|---|---:|---:|---:|---:|---:|---:|\n";
+    for (const auto& [key, label] : {std::pair{"profile", "GET /v1/customers/{id}"},
+                                     std::pair{"timeline_page", "GET /v1/customers/{id}/timeline?limit=50"},
+                                     std::pair{"profile_during_ingest", "GET /v1/customers/{id}, ingest beside it"}}) {
+      if (!http.contains(key)) continue;
+      const Json& row = http[key];
+      const Json& p = row["latency_ms"];
+      out << "| " << label << " | " << row["connections"] << " | " << fmt("%.0f", row["requests_per_second"]) << " | "
+          << fmt("%.2f", p["p50"]) << " | " << fmt("%.2f", p["p99"]) << " | " << fmt("%.2f", p["max"]) << " | "
+          << row["errors"] << " |\n";
+    }
+    if (http.contains("baseline_profile_reads_per_second"))
+      out << "\nBaseline: StoreReader::profile in-process on one thread, "
+          << fmt("%.0f", http["baseline_profile_reads_per_second"]) << " reads/s; HTTP profile at "
+          << http["profile"]["connections"] << " connections = "
+          << fmt("%.2f", http["profile"]["ratio_to_baseline"]) << "x of it. Ingest beside it offered "
+          << fmt("%.0f", http["profile_during_ingest"]["ingest_events_per_second_offered"]) << " events/s.\n";
+    if (http.contains("fan_out")) {
+      const Json& fan = http["fan_out"];
+      const Json& last = fan["delay_to_last_client_ms"];
+      out << "\nStream fan-out: " << fan["clients"] << " clients, " << fan["rounds"]
+          << " events (POST sent to the last client's receipt): p50 " << fmt("%.1f", last["p50"]) << " ms, p99 "
+          << fmt("%.1f", last["p99"]) << " ms, max " << fmt("%.1f", last["max"]) << " ms. Idle streams cost "
+          << fmt("%.1f", fan["idle_streams_cost_mib"]) << " MiB of server RSS.\n";
+    }
+  }
   return out.str();
 }
 

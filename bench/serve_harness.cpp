@@ -27,7 +27,9 @@ ProcessOptions ServeHarness::serve_options(const Bench& bench, const std::string
   options.env = {{"NATS_ENABLED", "true"},
                  {"NATS_SERVERS", server_->url()},
                  {"CUSTOMERIQ_DB", db_.string()},
-                 {"NATS_SUBJECTS", "customer.events.>"}};
+                 {"NATS_SUBJECTS", "customer.events.>"},
+                 // These modes measure NATS intake: no HTTP API beside it.
+                 {"CUSTOMERIQ_HTTP_ADDR", ""}};
   if (jetstream) {
     options.env["NATS_JETSTREAM"] = "true";
     options.env["NATS_STREAM"] = "BENCH_EVENTS";

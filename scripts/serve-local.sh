@@ -139,6 +139,9 @@ CustomerIQ serves NATS at $servers into $database
 In another terminal, in $root:
   $publish
   $customeriq profile cust_001
+  curl -s http://${CUSTOMERIQ_HTTP_ADDR:-127.0.0.1:8080}/v1/customers/cust_001
+  curl -sN http://${CUSTOMERIQ_HTTP_ADDR:-127.0.0.1:8080}/v1/stream
+(the HTTP API, see docs/HTTP.md; the line "[HTTP] Listening on" below names its address)
 (NATS_JETSTREAM=true for the durable mode; then publish with --jetstream.)
 Stop with Ctrl-C.
 

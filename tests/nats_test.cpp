@@ -175,10 +175,11 @@ TEST_CASE("NATS config: defaults and environment over YAML and errors that name 
   CHECK(customeriq::redact_url("nats://t0ken@h:4222") == "nats://***@h:4222");
 }
 
-TEST_CASE("serve refuses to start without NATS_ENABLED and names malformed variables", "[nats]") {
+TEST_CASE("serve refuses to start with neither NATS nor HTTP and names malformed variables", "[nats]") {
   TempDir dir;
   auto disabled = run_process(CUSTOMERIQ_BINARY, {"serve"},
-                              customeriq_env(dir, {{"CUSTOMERIQ_DB", (dir / "db").string()}}));
+                              customeriq_env(dir, {{"CUSTOMERIQ_DB", (dir / "db").string()},
+                                                   {"CUSTOMERIQ_HTTP_ADDR", ""}}));
   CHECK(disabled.exit_code == 2);
   CHECK_THAT(disabled.err, Catch::Contains("set NATS_ENABLED=true"));
 

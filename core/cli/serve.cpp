@@ -1,6 +1,7 @@
 // customeriq serve: NATS (core or JetStream) -> the pipeline -> the store,
 // until SIGTERM/SIGINT.
 #include <pthread.h>
+#include <sys/resource.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -12,6 +13,10 @@
 #include <spdlog/spdlog.h>
 
 #include "config/setting_docs.hpp"
+#include "http/api.hpp"
+#include "http/http_config.hpp"
+#include "http/http_service.hpp"
+#include "metrics/metrics.hpp"
 #include "sources/nats/nats_config.hpp"
 #include "sources/nats/jetstream_source.hpp"
 #include "sources/nats/nats_source.hpp"
@@ -59,6 +64,60 @@ void log_summary(const NatsConfig& config, const NatsStats& stats, const WriterC
   }
 }
 
+// Writer, NATS and process metrics; the HTTP routes add their own.
+void register_metrics(MetricsRegistry& metrics, const WriterThread& writer, const EventSource* source,
+                      const std::atomic<bool>& source_started) {
+  const WriterCounters& counters = writer.counters();
+  metrics.gauge("customeriq_build_info", "The running version", [] { return 1.0; },
+                {{"version", CUSTOMERIQ_VERSION}});
+  metrics.counter_from("customeriq_events_received_total", "Events taken from every source (NATS and HTTP)",
+                       [&counters] {
+                         return static_cast<double>(counters.applied + counters.duplicates + counters.dead_lettered +
+                                                    counters.failed);
+                       });
+  metrics.counter_from("customeriq_events_applied_total", "Events whose effects were committed",
+                       [&counters] { return static_cast<double>(counters.applied.load()); });
+  metrics.counter_from("customeriq_events_duplicate_total", "Events already applied before (idempotency key)",
+                       [&counters] { return static_cast<double>(counters.duplicates.load()); });
+  metrics.counter_from("customeriq_dead_letters_total", "Events committed to dead_letters",
+                       [&counters] { return static_cast<double>(counters.dead_lettered.load()); });
+  metrics.counter_from("customeriq_events_not_committed_total",
+                       "Events the store could not take after every retry",
+                       [&counters] { return static_cast<double>(counters.failed.load()); });
+  metrics.counter_from("customeriq_commits_total", "Transactions committed by the writer",
+                       [&counters] { return static_cast<double>(counters.batches.load()); });
+  metrics.gauge("customeriq_writer_queue_depth", "Events waiting for the writer",
+                [&writer] { return static_cast<double>(writer.queued()); });
+  metrics.gauge("customeriq_nats_connected", "1 while connected to a NATS server (0 when NATS is disabled)",
+                [source] { return source && source->connected() ? 1.0 : 0.0; });
+  auto nats = [source, &source_started](std::uint64_t NatsStats::*field) {
+    return [source, &source_started, field] {
+      return source && source_started ? static_cast<double>(source->stats().*field) : 0.0;
+    };
+  };
+  metrics.counter_from("customeriq_nats_messages_received_total", "Messages taken from NATS", nats(&NatsStats::received));
+  metrics.counter_from("customeriq_nats_dropped_total", "Core NATS messages dropped by the client (slow consumer)",
+                       nats(&NatsStats::dropped));
+  metrics.counter_from("customeriq_nats_disconnects_total", "Connections to NATS lost", nats(&NatsStats::disconnects));
+  metrics.counter_from("customeriq_nats_reconnects_total", "Connections to NATS made again", nats(&NatsStats::reconnects));
+  metrics.counter_from("customeriq_jetstream_acked_total", "JetStream messages acknowledged", nats(&NatsStats::acked));
+  metrics.counter_from("customeriq_jetstream_nak_total", "JetStream messages handed back for redelivery",
+                       nats(&NatsStats::nak));
+}
+
+// Each HTTP client holds a file descriptor: take what the hard limit
+// allows (often 1024 soft, far more hard), so a thousand streams fit.
+void raise_open_file_limit() {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &limit);
+  }
+}
+
+// A batch that has been queued this long without a commit means the writer is stuck.
+constexpr auto kWriterStuckAfter = std::chrono::seconds(30);
+
 int run_serve(Args& args, const GlobalOptions& global) {
   args.positionals(0);
 
@@ -74,23 +133,28 @@ int run_serve(Args& args, const GlobalOptions& global) {
   Settings settings;
   PipelineConfig pipeline_config;
   NatsConfig config;
+  HttpConfig http_config;
   try {
     settings = settings_for(global);
     pipeline_config = load_pipeline_config(settings.pipeline);
     config = read_nats_config(pipeline_config.source, pipeline_config.source_location);
+    http_config = read_http_config();
   } catch (const ConfigError& error) {
     std::cerr << "customeriq: " << error.what() << "\n";
     return 2;
   }
-  if (!config.enabled) {
-    std::cerr << "customeriq: the NATS service is disabled: set NATS_ENABLED=true (environment or "
-                 ".env), or `enabled: true` in the pipeline's source: block, to run it\n";
+  if (!config.enabled && !http_config.enabled) {
+    std::cerr << "customeriq: nothing to serve: NATS is disabled and CUSTOMERIQ_HTTP_ADDR is empty; set "
+                 "NATS_ENABLED=true (environment or .env, or `enabled: true` in the pipeline's source: "
+                 "block), or an HTTP address\n";
     return 2;
   }
-  for (const auto& name : unknown_nats_variables())
-    spdlog::warn("[NATS] {} is set but customeriq does not read it", name);
+  if (config.enabled) {
+    for (const auto& name : unknown_nats_variables())
+      spdlog::warn("[NATS] {} is set but customeriq does not read it", name);
+    spdlog::info("[NATS] Starting NATS subscriber service...");
+  }
 
-  spdlog::info("[NATS] Starting NATS subscriber service...");
   std::unique_ptr<Pipeline> pipeline;
   try {
     pipeline = std::make_unique<Pipeline>(std::move(pipeline_config), settings.summarize_threshold);
@@ -99,8 +163,9 @@ int run_serve(Args& args, const GlobalOptions& global) {
     return 2;
   }
   // JetStream forgets an event once it is acked: its commit must survive power loss.
-  StoreWriter store(settings.database,
-                    WriterOptions{settings.auto_create_customers, /*durable_commits=*/config.jetstream});
+  WriterOptions store_options{settings.auto_create_customers, /*durable_commits=*/config.enabled && config.jetstream};
+  store_options.change_retention = http_config.change_retention;
+  StoreWriter store(settings.database, store_options);
   WriterThreadOptions options = writer_options(pipeline->config());
   // Core NATS does not redeliver: a batch the store cannot take yet (busy,
   // disk full) is retried for about five minutes (50 attempts, 6.4 s apart
@@ -109,21 +174,83 @@ int run_serve(Args& args, const GlobalOptions& global) {
   if (!config.jetstream) options.transient_retries = 50;
   WriterThread writer(*pipeline, store, options);
   writer.set_fatal_handler([stop](const std::string&) { stop->request(kExitStoreError); });
-  spdlog::info("[NATS] Mode: {}; database {}",
-               config.jetstream ? "JetStream (durable consumer " + config.durable + " on stream " +
-                                      config.stream + ", ack after commit)"
-                                : "core NATS (queue group " + config.queue_group +
-                                      "; events published while no instance runs are not kept)",
-               settings.database.string());
+  if (config.enabled) {
+    spdlog::info("[NATS] Mode: {}; database {}",
+                 config.jetstream ? "JetStream (durable consumer " + config.durable + " on stream " +
+                                        config.stream + ", ack after commit)"
+                                  : "core NATS (queue group " + config.queue_group +
+                                        "; events published while no instance runs are not kept)",
+                 settings.database.string());
+  }
 
-  int exit_code = 0;
   std::unique_ptr<EventSource> source;
-  try {
+  if (config.enabled) {
     if (config.jetstream) source = std::make_unique<JetStreamSource>(config, writer, *stop);
     else source = std::make_unique<NatsSource>(config, writer, *stop);
-    if (source->start()) {
-      spdlog::info("[NATS] Service started successfully");
-      source->run();
+  }
+  std::atomic<bool> source_started{false};
+  MetricsRegistry metrics;
+  register_metrics(metrics, writer, source.get(), source_started);
+  Histogram& commit_seconds = metrics.histogram(
+      "customeriq_commit_duration_seconds", "Time to apply and commit one writer transaction",
+      {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5});
+  std::atomic<std::int64_t> last_commit{std::chrono::steady_clock::now().time_since_epoch().count()};
+
+  std::unique_ptr<http::HttpService> http_service;
+  if (http_config.enabled) {
+    raise_open_file_limit();
+    http::HttpServiceOptions http_options{http_config, settings.database, {}, pipeline->config().max_event_bytes};
+    const EventSource* nats = source.get();
+    http_options.readiness = [&writer, &last_commit, nats, &http_service] {
+      http::Readiness readiness;
+      readiness.ready = true;
+      auto check = [&](const char* name, std::string state, bool ok) {
+        readiness.checks[name] = std::move(state);
+        readiness.ready &= ok;
+      };
+      if (auto problem = http_service ? http_service->database_problem() : std::nullopt) check("database", *problem, false);
+      else check("database", "ok", true);
+      const auto since_commit = std::chrono::steady_clock::now() -
+                                std::chrono::steady_clock::time_point(std::chrono::steady_clock::duration(last_commit.load()));
+      if (auto fatal = writer.fatal_error()) check("writer", "cannot write the database: " + *fatal, false);
+      else if (writer.queued() > 0 && since_commit > kWriterStuckAfter)
+        check("writer", "stuck: " + std::to_string(writer.queued()) + " events queued and no commit for " +
+                            std::to_string(std::chrono::duration_cast<std::chrono::seconds>(since_commit).count()) + " s",
+              false);
+      else check("writer", "ok", true);
+      if (!nats) check("nats", "disabled", true);
+      else if (nats->connected()) check("nats", "ok", true);
+      else check("nats", "not connected to a NATS server (reconnecting)", false);
+      return readiness;
+    };
+    try {
+      http_service = std::make_unique<http::HttpService>(std::move(http_options), writer, metrics);
+      http_service->start();
+    } catch (const std::exception& error) {
+      spdlog::error("[HTTP] {}", error.what());
+      writer.stop();
+      return 2;
+    }
+    spdlog::info("[HTTP] Listening on {}{}", http_service->url(),
+                 http_config.token ? " (bearer token required)" : "");
+  }
+  writer.set_commit_observer([&](const std::vector<WriteItem>&, const std::vector<Outcome>&) {
+    commit_seconds.observe(writer.last_commit_seconds());
+    last_commit = std::chrono::steady_clock::now().time_since_epoch().count();
+    if (http_service) http_service->notify_commit();
+  });
+
+  int exit_code = 0;
+  try {
+    if (source) {
+      if (source->start()) {
+        source_started = true;
+        spdlog::info("[NATS] Service started successfully");
+        source->run();
+      }
+    } else {
+      while (!stop->wait_for(std::chrono::milliseconds(1000))) {
+      }
     }
   } catch (const NatsError& error) {
     spdlog::error("[NATS] {}", error.what());
@@ -133,15 +260,21 @@ int run_serve(Args& args, const GlobalOptions& global) {
     exit_code = 2;
   }
 
-  // Stop taking messages, commit everything taken, acknowledge it, close.
-  // No batch is retried from here on: the first signal always ends the
-  // process; what cannot commit now is nak'ed (JetStream) or counted.
+  // Stop taking messages and requests, commit everything taken, answer and
+  // acknowledge it, close. No batch is retried from here on: the first
+  // signal always ends the process; what cannot commit now is nak'ed
+  // (JetStream) or counted.
   writer.begin_shutdown();
+  if (http_service) http_service->stop();
   if (source) source->stop_taking();
   writer.flush();
   if (source) source->close();
   writer.stop();
-  log_summary(config, source ? source->stats() : NatsStats{}, writer.counters());
+  if (source) log_summary(config, source_started ? source->stats() : NatsStats{}, writer.counters());
+  else
+    spdlog::info("[HTTP] Stopped: {} applied, {} duplicates, {} dead-lettered, {} not committed",
+                 writer.counters().applied.load(), writer.counters().duplicates.load(),
+                 writer.counters().dead_lettered.load(), writer.counters().failed.load());
   if (auto fatal = writer.fatal_error()) {
     spdlog::error("[NATS] Stopped because the database cannot be written: {}", *fatal);
     return kExitStoreError;

@@ -74,6 +74,30 @@ constexpr Setting kSettings[] = {
      .default_value = "20000", .min = 1, .max = 10000000, .applies = Applies::serve_jetstream,
      .description = "Unacknowledged messages the consumer allows (all instances together)."},
 
+    {.variable = "CUSTOMERIQ_HTTP_ADDR", .default_value = "127.0.0.1:8080", .applies = Applies::serve_http,
+     .description = "`HOST:PORT` the HTTP API listens on (an IP address; `[::1]:8080` for IPv6); port `0` "
+                    "takes a free port, which the log line `[HTTP] Listening on` names. Empty: no HTTP "
+                    "server. An address that is not loopback needs `CUSTOMERIQ_HTTP_TOKEN`."},
+    {.variable = "CUSTOMERIQ_HTTP_TOKEN", .secrecy = Secrecy::secret, .applies = Applies::serve_http,
+     .description = "The bearer token every route but `/livez` and `/readyz` requires "
+                    "(`Authorization: Bearer TOKEN`). Unset: no authentication, allowed on a loopback "
+                    "address only."},
+    {.variable = "CUSTOMERIQ_HTTP_READ_THREADS", .kind = integer, .default_value = "2", .min = 1, .max = 64,
+     .applies = Applies::serve_http,
+     .description = "Threads, each with its own read-only database connection, that answer HTTP reads."},
+    {.variable = "CUSTOMERIQ_HTTP_WRITE_TIMEOUT_SECONDS", .kind = integer, .default_value = "10", .min = 1,
+     .max = 3600, .applies = Applies::serve_http,
+     .description = "A response or stream write that does not finish within this many seconds drops the "
+                    "client: a stream reader too slow to keep up is cut off (and resumes with "
+                    "`Last-Event-ID`) instead of growing memory."},
+    {.variable = "CUSTOMERIQ_SSE_HEARTBEAT_SECONDS", .kind = integer, .default_value = "15", .min = 1,
+     .max = 3600, .applies = Applies::serve_http,
+     .description = "An idle `/v1/stream` gets a `: ping` comment this often."},
+    {.variable = "CUSTOMERIQ_CHANGE_RETENTION_SECONDS", .kind = integer, .default_value = "604800", .min = 1,
+     .max = 315360000, .applies = Applies::serve_http,
+     .description = "How long the change log keeps a change (604800: 7 days); a stream resuming from an "
+                    "older one gets `event: reset`."},
+
     {.variable = "NATS_AUTO_CREATE_CUSTOMER", .kind = boolean, .default_value = "true",
      .applies = Applies::writing_commands,
      .description = "Create the customer when an event names it by an email no customer has; with "
@@ -125,6 +149,7 @@ const char* to_string(Applies applies) {
     case Applies::serve_and_publish: return "serve and publish";
     case Applies::serve_core: return "serve, core NATS";
     case Applies::serve_jetstream: return "serve, JetStream";
+    case Applies::serve_http: return "serve, HTTP API";
     case Applies::writing_commands: return "ingest, dead-letters --replay, serve";
     case Applies::pipeline_commands: return "commands that load the pipeline";
     case Applies::every_command: return "every command";

@@ -33,6 +33,7 @@ enum class Applies {
   serve_and_publish,
   serve_core,          // serve in core NATS mode
   serve_jetstream,     // serve in JetStream mode
+  serve_http,          // serve's HTTP API
   writing_commands,    // ingest, dead-letters --replay, serve
   pipeline_commands,   // every command that loads the pipeline
   every_command,

@@ -194,6 +194,16 @@ std::int64_t parse_timestamp(const sdk::Json& value) {
 
 std::string payload_key(std::string_view bytes) { return "fnv128:" + fnv1a_128_hex(trim(bytes)); }
 
+namespace {
+
+const std::string* header_value(const Headers& headers, std::string_view name) {
+  for (const auto& [header, value] : headers)
+    if (sdk::equals_ignoring_case(header, name)) return &value;
+  return nullptr;
+}
+
+}  // namespace
+
 bool is_sensitive_header(std::string_view name) {
   for (const char* exact : {"authorization", "proxy-authorization", "cookie", "set-cookie"})
     if (sdk::equals_ignoring_case(name, exact)) return true;
@@ -291,6 +301,9 @@ std::variant<sdk::Event, DeadLetter> decode_event(RawMessage&& message, const De
         id && !id->get_ref<const std::string&>().empty()) {
       check_identifier("event_id", id->get_ref<const std::string&>(), kMaxEventIdBytes);
       event.idempotency_key = id->get<std::string>();
+    } else if (const std::string* key = header_value(message.headers, "Idempotency-Key"); key && !key->empty()) {
+      check_identifier("the Idempotency-Key header", *key, kMaxEventIdBytes);
+      event.idempotency_key = *key;
     } else {
       event.idempotency_key = payload_key(message.bytes);
     }

@@ -31,9 +31,10 @@ inline constexpr std::size_t kMaxEmailBytes = 320;
 // _ . : -), customer identity (customer_id or data.email /
 // data.customer_email; ids without control characters or surrounding
 // whitespace), field types of the envelope, the timestamp.
-// Computes the idempotency key: event_id, else "fnv128:" + a hash of the
-// payload (surrounding whitespace ignored), so the same event gets the same
-// key whichever path (NATS, a file) brings it.
+// Computes the idempotency key: event_id, else an Idempotency-Key header
+// (HTTP intake, or a NATS header), else "fnv128:" + a hash of the payload
+// (surrounding whitespace ignored), so the same event gets the same key
+// whichever path (NATS, HTTP, a file) brings it.
 // Redacts credentials in headers (Authorization, Cookie, *token*, *api-key*,
 // *secret*, *password*) before anything can store them.
 // Takes the message's bytes, subject and headers into the result.

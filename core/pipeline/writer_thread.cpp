@@ -151,7 +151,9 @@ std::vector<Outcome> WriterThread::apply_with_retries(const std::vector<WriteIte
 }
 
 void WriterThread::commit(std::vector<WriteItem>& batch) {
+  const auto started = std::chrono::steady_clock::now();
   const std::vector<Outcome> outcomes = apply_with_retries(batch);
+  last_commit_seconds_ = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   counters_.batches.fetch_add(1, std::memory_order_relaxed);
   for (std::size_t i = 0; i < batch.size(); ++i) {
     const Outcome outcome = outcomes[i];

@@ -72,6 +72,9 @@ class WriterThread final : public EventSink {
   void set_fatal_handler(std::function<void(const std::string&)> handler) { fatal_handler_ = std::move(handler); }
 
   void set_commit_observer(CommitObserver observer) { observer_ = std::move(observer); }
+  // How long the last batch took to apply and commit (retries included);
+  // for the commit observer, which runs right after it.
+  double last_commit_seconds() const { return last_commit_seconds_; }
   const WriterCounters& counters() const { return counters_; }
   std::size_t queued() const;
 
@@ -86,6 +89,7 @@ class WriterThread final : public EventSink {
   CommitObserver observer_;
   std::function<void(const std::string&)> fatal_handler_;
   WriterCounters counters_;
+  double last_commit_seconds_ = 0;  // writer thread only
 
   mutable std::mutex mutex_;
   std::condition_variable not_empty_, not_full_, drained_;

@@ -79,6 +79,8 @@ ProcessOptions customeriq_env(const TempDir& dir, std::map<std::string, std::str
       options.unset_env.push_back(name);
   }
   if (!env.count("HOME")) env["HOME"] = dir.path().string();
+  // Tests run side by side: serve's HTTP API takes a free port, not 8080.
+  env.try_emplace("CUSTOMERIQ_HTTP_ADDR", "127.0.0.1:0");
   options.env = std::move(env);
   options.working_directory = dir.path();  // no stray .env from where the tests run
   return options;

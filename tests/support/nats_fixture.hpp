@@ -45,7 +45,8 @@ bool eventually(const std::function<bool()>& condition, std::chrono::millisecond
                 std::chrono::milliseconds poll = 50ms);
 
 // Options to run customeriq with: no NATS_* or CUSTOMERIQ_* from the
-// test's environment, a HOME of its own, plus env.
+// test's environment, a HOME of its own, serve's HTTP API on a free port
+// (CUSTOMERIQ_HTTP_ADDR=127.0.0.1:0), plus env.
 ProcessOptions customeriq_env(const TempDir& dir, std::map<std::string, std::string> env);
 
 // One integer from the database (0 when the file or table is not there yet).

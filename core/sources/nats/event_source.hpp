@@ -31,7 +31,10 @@ class EventSource {
   virtual void stop_taking() = 0;
   // After WriterThread::flush(): sends the last acks and closes.
   virtual void close() = 0;
+  // Safe from any thread once start() has returned.
   virtual NatsStats stats() const = 0;
+  // Connected to a server now; any thread, any time.
+  virtual bool connected() const = 0;
 };
 
 }  // namespace customeriq

@@ -27,6 +27,7 @@ class JetStreamSource final : public EventSource {
   void stop_taking() override;
   void close() override;
   NatsStats stats() const override;
+  bool connected() const override { return connection_.is_up(); }
 
   struct Counters;  // shared with the ack functions, which may outlive a fetch
 

@@ -45,6 +45,12 @@ class NatsConnection {
   // Sends what is buffered (acks) and closes. Idempotent.
   void close();
 
+  // Connected now (false while connecting, disconnected or closed).
+  bool is_up() const {
+    std::lock_guard lock(state_mutex_);
+    return up_;
+  }
+
   std::uint64_t disconnects() const { return disconnects_.load(); }
   std::uint64_t reconnects() const { return reconnects_.load(); }
 

@@ -28,6 +28,7 @@ class NatsSource final : public EventSource {
   void stop_taking() override;
   void close() override;
   NatsStats stats() const override;
+  bool connected() const override { return connection_.is_up(); }
 
  private:
   static void on_message(natsConnection* connection, natsSubscription* subscription, natsMsg* msg,

@@ -1,0 +1,360 @@
+#include "http/api.hpp"
+
+#include <chrono>
+#include <charconv>
+#include <initializer_list>
+#include <stdexcept>
+
+#include <SQLiteCpp/Database.h>
+#include <SQLiteCpp/Statement.h>
+#include <spdlog/spdlog.h>
+
+#include "hash.hpp"
+#include "http/change_stream.hpp"
+#include "store/store_reader.hpp"
+
+namespace customeriq::http {
+namespace {
+
+constexpr const char* kRequestsHelp = "HTTP requests answered, by route and status code";
+
+// Counts each answer by route and status, and times it.
+class CountingResponder final : public Responder {
+ public:
+  CountingResponder(std::shared_ptr<Responder> inner, MetricsRegistry& metrics, Histogram& seconds,
+                    std::string route)
+      : inner_(std::move(inner)), metrics_(metrics), seconds_(seconds), route_(std::move(route)) {}
+
+  void respond(Response response) override {
+    count(response.status);
+    inner_->respond(std::move(response));
+  }
+  void stream(std::shared_ptr<EventStreamSource> source) override {
+    count(200);
+    inner_->stream(std::move(source));
+  }
+
+ private:
+  void count(int status) {
+    metrics_.counter("customeriq_http_requests_total", kRequestsHelp,
+                     {{"route", route_}, {"code", std::to_string(status)}})
+        .add();
+    seconds_.observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count());
+  }
+
+  std::shared_ptr<Responder> inner_;
+  MetricsRegistry& metrics_;
+  Histogram& seconds_;
+  std::string route_;
+  std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
+};
+
+[[noreturn]] void bad_request(const std::string& message) { throw RequestError(400, message); }
+
+void allow_parameters(const Request& request, std::initializer_list<std::string_view> allowed) {
+  for (const auto& [name, value] : request.query) {
+    bool known = false;
+    for (auto candidate : allowed) known |= name == candidate;
+    if (!known) {
+      std::string list;
+      for (auto candidate : allowed) list += (list.empty() ? "" : ", ") + std::string(candidate);
+      bad_request("unknown query parameter '" + name + "'" +
+                  (list.empty() ? std::string(": this route takes none") : " (this route takes: " + list + ")"));
+    }
+  }
+}
+
+std::optional<std::int64_t> integer_parameter(const Request& request, std::string_view name, std::int64_t min,
+                                              std::int64_t max) {
+  const std::string* text = request.query_value(name);
+  if (!text) return std::nullopt;
+  std::int64_t value = 0;
+  const auto [end, error] = std::from_chars(text->data(), text->data() + text->size(), value);
+  if (error != std::errc() || end != text->data() + text->size() || value < min || value > max) {
+    bad_request(std::string(name) + " must be an integer from " + std::to_string(min) + " to " +
+                std::to_string(max) + ", got '" + text->substr(0, 40) + "'");
+  }
+  return value;
+}
+
+std::optional<std::string> text_parameter(const Request& request, std::string_view name) {
+  const std::string* text = request.query_value(name);
+  if (!text) return std::nullopt;
+  return *text;
+}
+
+bool boolean_parameter(const Request& request, std::string_view name) {
+  const std::string* text = request.query_value(name);
+  if (!text) return false;
+  if (*text == "true" || *text == "1") return true;
+  if (*text == "false" || *text == "0") return false;
+  bad_request(std::string(name) + " must be true or false, got '" + text->substr(0, 40) + "'");
+}
+
+std::vector<std::string> list_parameter(const Request& request, std::string_view name) {
+  std::vector<std::string> items;
+  const std::string* text = request.query_value(name);
+  if (!text) return items;
+  for (std::size_t start = 0; start <= text->size();) {
+    std::size_t end = text->find(',', start);
+    if (end == std::string::npos) end = text->size();
+    if (end > start) items.push_back(text->substr(start, end - start));
+    start = end + 1;
+  }
+  if (items.empty()) bad_request(std::string(name) + " must name at least one value");
+  return items;
+}
+
+Response not_found_customer(const std::string& id) {
+  return Response::error(404, "no customer with id '" + id + "'");
+}
+
+Json items(Json array) { return Json{{"items", std::move(array)}}; }
+
+// The dead letter a payload became: its reason, as the store kept it.
+std::string dead_letter_reason(StoreReader& reader, const std::string& payload) {
+  SQLite::Statement query(reader.database(), "SELECT reason FROM dead_letters WHERE payload_hash = ?");
+  query.bind(1, fnv1a_128_hex(payload));
+  return query.executeStep() ? query.getColumn(0).getString() : std::string("dead-lettered");
+}
+
+}  // namespace
+
+Api::Api(ApiContext context)
+    : context_(std::move(context)),
+      request_seconds_(context_.metrics.histogram(
+          "customeriq_http_request_duration_seconds", "Time from a request's arrival to its answer",
+          {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5})) {}
+
+bool Api::authorized(const Request& request) const {
+  if (!context_.token) return true;
+  const std::string* header = request.header("authorization");
+  if (!header || header->size() < 7) return false;
+  std::string scheme = header->substr(0, 7);
+  for (char& c : scheme) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return scheme == "bearer " && constant_time_equal(std::string_view(*header).substr(7), *context_.token);
+}
+
+void Api::handle(Request& request, std::shared_ptr<Responder> responder) {
+  const auto& path = request.segments;
+  const auto n = path.size();
+  const bool v1 = n >= 2 && path[0] == "v1";
+  const char* route = nullptr;
+  const char* method = "GET";
+  void (Api::*serve)(Request&, std::shared_ptr<Responder>) = nullptr;
+
+  if (n == 1 && path[0] == "livez") route = "/livez";
+  else if (n == 1 && path[0] == "readyz") route = "/readyz";
+  else if (n == 1 && path[0] == "metrics") route = "/metrics";
+  else if (v1 && n == 2 && path[1] == "customers") route = "/v1/customers", serve = &Api::customers;
+  else if (v1 && n == 3 && path[1] == "customers") route = "/v1/customers/{id}", serve = &Api::customer;
+  else if (v1 && n == 4 && path[1] == "customers" && path[3] == "timeline")
+    route = "/v1/customers/{id}/timeline", serve = &Api::customer_part;
+  else if (v1 && n == 4 && path[1] == "customers" && path[3] == "purchases")
+    route = "/v1/customers/{id}/purchases", serve = &Api::customer_part;
+  else if (v1 && n == 4 && path[1] == "customers" && path[3] == "work-orders")
+    route = "/v1/customers/{id}/work-orders", serve = &Api::customer_part;
+  else if (v1 && n == 4 && path[1] == "customers" && path[3] == "knowledge")
+    route = "/v1/customers/{id}/knowledge", serve = &Api::customer_part;
+  else if (v1 && n == 2 && path[1] == "search") route = "/v1/search", serve = &Api::search;
+  else if (v1 && n == 2 && path[1] == "events") route = "/v1/events", method = "POST", serve = &Api::intake;
+  else if (v1 && n == 2 && path[1] == "stream") route = "/v1/stream", serve = &Api::stream;
+
+  auto counted = std::make_shared<CountingResponder>(std::move(responder), context_.metrics, request_seconds_,
+                                                     route ? route : "unmatched");
+  const std::string_view name = route ? route : "";
+  if (name != "/livez" && name != "/readyz" && !authorized(request)) {
+    Response refusal = Response::error(401, context_.token && request.header("authorization")
+                                                ? "the bearer token is not the one configured"
+                                                : "this server needs Authorization: Bearer <CUSTOMERIQ_HTTP_TOKEN>");
+    refusal.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"customeriq\"");
+    return counted->respond(std::move(refusal));
+  }
+  if (!route) return counted->respond(Response::error(404, "no route " + request.path));
+  if (request.method != method) {
+    Response refusal = Response::error(405, std::string(route) + " takes " + method + ", not " + request.method);
+    refusal.headers.emplace_back("Allow", method);
+    return counted->respond(std::move(refusal));
+  }
+  try {
+    if (name == "/livez") {
+      allow_parameters(request, {});
+      return counted->respond(Response::json(200, {{"status", "ok"}}));
+    }
+    if (name == "/readyz") {
+      allow_parameters(request, {});
+      const Readiness readiness = context_.readiness();
+      return counted->respond(Response::json(readiness.ready ? 200 : 503,
+                                             {{"status", readiness.ready ? "ready" : "not_ready"},
+                                              {"checks", readiness.checks}}));
+    }
+    if (name == "/metrics") {
+      allow_parameters(request, {});
+      Response metrics;
+      metrics.content_type = "text/plain; version=0.0.4; charset=utf-8";
+      metrics.body = context_.metrics.render();
+      return counted->respond(std::move(metrics));
+    }
+    (this->*serve)(request, counted);
+  } catch (const RequestError& refusal) {
+    counted->respond(Response::error(refusal.status, refusal.what()));
+  }
+}
+
+void Api::read(std::shared_ptr<Responder> responder, std::function<Response(StoreReader&)> work) {
+  const bool queued = context_.reads.submit([responder, work = std::move(work)](StoreReader& reader) {
+    try {
+      responder->respond(work(reader));
+    } catch (const RequestError& refusal) {
+      responder->respond(Response::error(refusal.status, refusal.what()));
+    } catch (const std::invalid_argument& refusal) {
+      responder->respond(Response::error(400, refusal.what()));
+    } catch (const std::exception& failure) {
+      spdlog::warn("[HTTP] A read failed: {}", failure.what());
+      responder->respond(Response::error(503, std::string("the database could not be read: ") + failure.what()));
+    }
+  });
+  if (!queued) responder->respond(Response::error(503, "too many requests in progress: retry shortly"));
+}
+
+void Api::customers(Request& request, std::shared_ptr<Responder> responder) {
+  allow_parameters(request, {"email", "updated_since", "limit", "cursor"});
+  if (auto email = text_parameter(request, "email")) {
+    if (request.query_value("updated_since") || request.query_value("cursor"))
+      bad_request("email cannot be combined with updated_since or cursor");
+    return read(responder, [email = *email](StoreReader& reader) {
+      return Response::json(200, items(reader.customers_by_email(email)));
+    });
+  }
+  const auto since = integer_parameter(request, "updated_since", 0, 253402300799);
+  if (!since) bad_request("/v1/customers needs email=ADDRESS, or updated_since=UNIX_SECONDS (with limit and cursor)");
+  const auto limit = integer_parameter(request, "limit", 1, 1000).value_or(100);
+  const auto cursor = text_parameter(request, "cursor").value_or("");
+  read(responder, [since = *since, limit, cursor](StoreReader& reader) {
+    return Response::json(200, reader.customers_updated_since(since, static_cast<std::size_t>(limit), cursor));
+  });
+}
+
+void Api::customer(Request& request, std::shared_ptr<Responder> responder) {
+  allow_parameters(request, {"timeline_limit", "raw"});
+  ProfileOptions options;
+  options.timeline_limit = static_cast<std::size_t>(integer_parameter(request, "timeline_limit", 0, 10000).value_or(100));
+  options.include_raw_event_data = boolean_parameter(request, "raw");
+  read(responder, [id = request.segments[2], options](StoreReader& reader) {
+    auto profile = reader.profile(id, options);
+    return profile ? Response::json(200, *profile) : not_found_customer(id);
+  });
+}
+
+void Api::customer_part(Request& request, std::shared_ptr<Responder> responder) {
+  const std::string id = request.segments[2];
+  const std::string part = request.segments[3];
+  if (part == "timeline") {
+    allow_parameters(request, {"limit", "cursor", "types", "since", "until"});
+    TimelineQuery query;
+    query.limit = static_cast<std::size_t>(integer_parameter(request, "limit", 1, 500).value_or(50));
+    query.cursor = text_parameter(request, "cursor").value_or("");
+    query.types = list_parameter(request, "types");
+    query.since = integer_parameter(request, "since", 0, 253402300799);
+    query.until = integer_parameter(request, "until", 0, 253402300799);
+    return read(responder, [id, query](StoreReader& reader) {
+      auto page = reader.timeline(id, query);
+      return page ? Response::json(200, *page) : not_found_customer(id);
+    });
+  }
+  if (part == "work-orders") {
+    allow_parameters(request, {"status"});
+    return read(responder, [id, status = text_parameter(request, "status")](StoreReader& reader) {
+      auto orders = reader.work_orders(id, status);
+      return orders ? Response::json(200, items(*orders)) : not_found_customer(id);
+    });
+  }
+  allow_parameters(request, {});
+  read(responder, [id, part](StoreReader& reader) {
+    auto rows = part == "purchases" ? reader.purchases(id) : reader.knowledge(id);
+    return rows ? Response::json(200, items(*rows)) : not_found_customer(id);
+  });
+}
+
+void Api::search(Request& request, std::shared_ptr<Responder> responder) {
+  allow_parameters(request, {"q", "customer_id", "limit", "fts"});
+  const auto query = text_parameter(request, "q");
+  if (!query || query->find_first_not_of(" \t\r\n") == std::string::npos)
+    bad_request("q must hold the words to search for");
+  SearchOptions options;
+  options.customer_id = text_parameter(request, "customer_id");
+  options.limit = static_cast<std::size_t>(integer_parameter(request, "limit", 1, 100).value_or(20));
+  options.fts_syntax = boolean_parameter(request, "fts");
+  read(responder, [query = *query, options](StoreReader& reader) {
+    return Response::json(200, items(reader.search(query, options)));
+  });
+}
+
+void Api::intake(Request& request, std::shared_ptr<Responder> responder) {
+  allow_parameters(request, {});
+  if (request.body.size() > context_.max_event_bytes) {
+    throw RequestError(413, "the event is " + std::to_string(request.body.size()) + " bytes, over the limit of " +
+                                std::to_string(context_.max_event_bytes) + " (limits.max_event_bytes)");
+  }
+  RawMessage message;
+  message.bytes = request.body;
+  message.subject = "http:/v1/events";
+  if (const std::string* key = request.header("idempotency-key")) message.headers.emplace_back("Idempotency-Key", *key);
+  ReadPool& intake = context_.intake;
+  message.ack = [responder, &intake, payload = request.body](Outcome outcome) {
+    switch (outcome) {
+      case Outcome::applied:
+      case Outcome::duplicate:
+        return responder->respond(Response::json(200, {{"outcome", to_string(outcome)}, {"reason", nullptr}}));
+      case Outcome::retry_later:
+        return responder->respond(
+            Response::error(503, "the event was not committed (the database is busy or cannot be written): retry"));
+      case Outcome::dead_lettered:
+        if (!intake.submit([responder, payload](StoreReader& reader) {
+              responder->respond(Response::json(
+                  200, {{"outcome", "dead_lettered"}, {"reason", dead_letter_reason(reader, payload)}}));
+            })) {
+          responder->respond(Response::json(200, {{"outcome", "dead_lettered"}, {"reason", nullptr}}));
+        }
+        return;
+    }
+  };
+  EventSink& events = context_.events;
+  auto submitted = std::make_shared<RawMessage>(std::move(message));
+  if (!intake.submit([&events, submitted](StoreReader&) { events.submit(std::move(*submitted)); }))
+    responder->respond(Response::error(503, "too many events in progress: retry shortly"));
+}
+
+void Api::stream(Request& request, std::shared_ptr<Responder> responder) {
+  allow_parameters(request, {"customer_id", "last_event_id"});
+  std::optional<std::int64_t> last_event_id = integer_parameter(request, "last_event_id", 0, INT64_MAX);
+  if (const std::string* header = request.header("last-event-id"); header && !header->empty()) {
+    std::int64_t value = 0;
+    const auto [end, error] = std::from_chars(header->data(), header->data() + header->size(), value);
+    if (error != std::errc() || end != header->data() + header->size() || value < 0)
+      bad_request("Last-Event-ID must be a change sequence number, got '" + header->substr(0, 40) + "'");
+    last_event_id = value;
+  }
+  auto source = std::make_shared<ChangeStream>(context_.feed, context_.reads,
+                                               last_event_id.value_or(context_.feed.latest_seq()),
+                                               text_parameter(request, "customer_id"));
+  {
+    std::lock_guard lock(streams_mutex_);
+    std::erase_if(streams_, [](const auto& weak) { return weak.expired(); });
+    streams_.push_back(source);
+  }
+  responder->stream(std::move(source));
+}
+
+void Api::feed_advanced() {
+  std::vector<std::shared_ptr<ChangeStream>> live;
+  {
+    std::lock_guard lock(streams_mutex_);
+    std::erase_if(streams_, [](const auto& weak) { return weak.expired(); });
+    for (const auto& weak : streams_)
+      if (auto stream = weak.lock()) live.push_back(std::move(stream));
+  }
+  for (const auto& stream : live) stream->feed_advanced();
+}
+
+}  // namespace customeriq::http

@@ -1,0 +1,68 @@
+// Api: the routes of the HTTP server (docs/HTTP.md): health, metrics,
+// profile reads, search, event intake and the change stream. Reads run on
+// the read pool; intake goes through the same EventSink as NATS.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "event_sink.hpp"
+#include "http/change_feed.hpp"
+#include "http/http_message.hpp"
+#include "http/read_pool.hpp"
+#include "metrics/metrics.hpp"
+
+namespace customeriq::http {
+
+class ChangeStream;
+
+struct Readiness {
+  bool ready = false;
+  Json checks = Json::object();  // {"database": "ok", "writer": "...", "nats": "disabled"}
+};
+
+struct ApiContext {
+  ReadPool& reads;
+  // Runs intake submits, which block while the writer's queue is full, and
+  // the dead-letter lookups after them.
+  ReadPool& intake;
+  EventSink& events;
+  ChangeFeed& feed;
+  MetricsRegistry& metrics;
+  std::function<Readiness()> readiness;
+  std::optional<std::string> token;  // Bearer token every route but /livez and /readyz needs
+  std::size_t max_event_bytes = 1 << 20;
+};
+
+class Api {
+ public:
+  explicit Api(ApiContext context);
+
+  // The server's handler: on the I/O thread, never blocks.
+  void handle(Request& request, std::shared_ptr<Responder> responder);
+
+  // The change feed took new changes: wake every stream.
+  void feed_advanced();
+
+ private:
+  struct Route;
+  void customers(Request& request, std::shared_ptr<Responder> responder);
+  void customer(Request& request, std::shared_ptr<Responder> responder);
+  void customer_part(Request& request, std::shared_ptr<Responder> responder);
+  void search(Request& request, std::shared_ptr<Responder> responder);
+  void intake(Request& request, std::shared_ptr<Responder> responder);
+  void stream(Request& request, std::shared_ptr<Responder> responder);
+  void read(std::shared_ptr<Responder> responder, std::function<Response(StoreReader&)> work);
+  bool authorized(const Request& request) const;
+
+  ApiContext context_;
+  Histogram& request_seconds_;
+  std::mutex streams_mutex_;
+  std::vector<std::weak_ptr<ChangeStream>> streams_;
+};
+
+}  // namespace customeriq::http
