@@ -16,24 +16,15 @@
 #include "store/store_error.hpp"
 #include "store/store_reader.hpp"
 #include "store/store_writer.hpp"
+#include "support/store_fixture.hpp"
 #include "support/test_support.hpp"
 
 using namespace customeriq;
 using customeriq::test::rows_as_text;
 using customeriq::test::TempDir;
+using customeriq::test::write_item;
 
 namespace {
-
-WriteItem item(const std::string& json, std::vector<sdk::Mutation> mutations) {
-  RawMessage message;
-  message.bytes = json;
-  message.subject = "test";
-  auto decoded = decode_event(std::move(message), DecodeLimits{});
-  if (auto* letter = std::get_if<DeadLetter>(&decoded)) FAIL("not an event: " << letter->reason);
-  WriteItem item;
-  item.content = HandledEvent{std::get<sdk::Event>(std::move(decoded)), "test", std::move(mutations)};
-  return item;
-}
 
 std::string event_json(const std::string& id, const std::string& customer = "cust_1") {
   return R"({"event_id":")" + id + R"(","customer_id":")" + customer +
@@ -88,7 +79,7 @@ TEST_CASE("each effect of an event is one change - its customer once, last", "[c
     order.work_order_id = "WO-1";
     sdk::AddKnowledge knowledge;
     knowledge.content = "Prefers email";
-    REQUIRE(writer.apply_batch({item(event_json("e1"), {update, timeline_row("first"), purchase, order,
+    REQUIRE(writer.apply_batch({write_item(event_json("e1"), {update, timeline_row("first"), purchase, order,
                                                         knowledge, sdk::AdjustLifetimeValue{5}})}) ==
             std::vector{Outcome::applied});
   }
@@ -109,8 +100,8 @@ TEST_CASE("each effect of an event is one change - its customer once, last", "[c
 TEST_CASE("an event that leaves its customer row as it was records no customer.updated", "[change_log]") {
   TempDir dir;
   StoreWriter writer(dir / "db.sqlite", {});
-  writer.apply_batch({item(event_json("e1"), {})});
-  writer.apply_batch({item(event_json("e2"), {timeline_row("later")})});
+  writer.apply_batch({write_item(event_json("e1"), {})});
+  writer.apply_batch({write_item(event_json("e2"), {timeline_row("later")})});
   CHECK(kinds(all_changes(dir / "db.sqlite")) == std::vector<std::string>{"customer.updated", "timeline.appended"});
 }
 
@@ -179,15 +170,15 @@ TEST_CASE("duplicates, dead letters and rejected events record no change", "[cha
   StoreWriter writer(dir / "db.sqlite", {});
   sdk::UpsertWorkOrder order;
   order.work_order_id = "WO-1";
-  writer.apply_batch({item(event_json("e1"), {order})});
+  writer.apply_batch({write_item(event_json("e1"), {order})});
   const std::string before = rows_as_text(writer.database(), "SELECT group_concat(seq || kind) FROM changes");
 
   WriteItem letter;
   letter.content = DeadLetter{"not valid JSON", "{oops", "subj", {}, "", ""};
   // Another customer's work order: the event's timeline row goes with it.
   const auto outcomes = writer.apply_batch(
-      {item(event_json("e1"), {timeline_row("again")}), letter,
-       item(event_json("e2", "intruder"), {timeline_row("intruding"), order})});
+      {write_item(event_json("e1"), {timeline_row("again")}), letter,
+       write_item(event_json("e2", "intruder"), {timeline_row("intruding"), order})});
   CHECK(outcomes == std::vector{Outcome::duplicate, Outcome::dead_lettered, Outcome::dead_lettered});
   CHECK(rows_as_text(writer.database(), "SELECT group_concat(seq || kind) FROM changes") == before);
   CHECK(before == "1work_order.upserted,2customer.updated");
@@ -196,7 +187,7 @@ TEST_CASE("duplicates, dead letters and rejected events record no change", "[cha
 TEST_CASE("a change and its event's effects commit or roll back together", "[change_log]") {
   TempDir dir;
   StoreWriter writer(dir / "db.sqlite", {});
-  writer.apply_batch({item(event_json("e0"), {timeline_row("first")})});
+  writer.apply_batch({write_item(event_json("e0"), {timeline_row("first")})});
   const std::string before = rows_as_text(writer.database(), "SELECT count(*), max(seq) FROM changes");
 
   SECTION("a change that cannot be written dead-letters its event, the batch goes on") {
@@ -205,9 +196,9 @@ TEST_CASE("a change and its event's effects commit or roll back together", "[cha
         "BEGIN SELECT RAISE(ABORT, 'no knowledge changes'); END");
     sdk::AddKnowledge knowledge;
     knowledge.content = "secret";
-    const auto outcomes = writer.apply_batch({item(event_json("e1"), {timeline_row("kept")}),
-                                              item(event_json("e2"), {timeline_row("lost"), knowledge}),
-                                              item(event_json("e3"), {timeline_row("kept too")})});
+    const auto outcomes = writer.apply_batch({write_item(event_json("e1"), {timeline_row("kept")}),
+                                              write_item(event_json("e2"), {timeline_row("lost"), knowledge}),
+                                              write_item(event_json("e3"), {timeline_row("kept too")})});
     CHECK(outcomes == std::vector{Outcome::applied, Outcome::dead_lettered, Outcome::applied});
     CHECK(rows_as_text(writer.database(), "SELECT group_concat(title) FROM customer_events") == "first,kept,kept too");
     CHECK(rows_as_text(writer.database(), "SELECT count(*) FROM customer_knowledge") == "0");
@@ -219,7 +210,7 @@ TEST_CASE("a change and its event's effects commit or roll back together", "[cha
     writer.database().exec("PRAGMA max_page_count = " + std::to_string(pages));  // the disk is full
     std::vector<WriteItem> batch;
     for (int i = 1; i <= 200; ++i)
-      batch.push_back(item(event_json("b" + std::to_string(i)), {timeline_row(std::string(2000, 'x'))}));
+      batch.push_back(write_item(event_json("b" + std::to_string(i)), {timeline_row(std::string(2000, 'x'))}));
     CHECK_THROWS_AS(writer.apply_batch(batch), TransientStoreError);
     CHECK(rows_as_text(writer.database(), "SELECT count(*), max(seq) FROM changes") == before);
     CHECK(StoreReader(dir / "db.sqlite").latest_change_seq() == 2);
@@ -231,7 +222,7 @@ TEST_CASE("changes_after reads ascending from a seq, of one customer or all, up 
   {
     StoreWriter writer(dir / "db.sqlite", {});
     for (int i = 0; i < 6; ++i)
-      writer.apply_batch({item(event_json("e" + std::to_string(i), i % 2 ? "odd" : "even"), {timeline_row("t")})});
+      writer.apply_batch({write_item(event_json("e" + std::to_string(i), i % 2 ? "odd" : "even"), {timeline_row("t")})});
   }
   StoreReader reader(dir / "db.sqlite");
   // Each customer: customer.updated at its first event, then one timeline row per event.
@@ -264,14 +255,14 @@ TEST_CASE("changes older than the retention are pruned and a resumer is told wha
   using namespace std::chrono_literals;
   {
     StoreWriter writer(db, {});
-    for (int i = 0; i < 4; ++i) writer.apply_batch({item(event_json("e" + std::to_string(i)), {timeline_row("t")})});
+    for (int i = 0; i < 4; ++i) writer.apply_batch({write_item(event_json("e" + std::to_string(i)), {timeline_row("t")})});
     // seq 1-5: the first event's timeline row and customer, three more
     // timeline rows. 1-3 are made 8 days old.
     age_changes(writer, 3, std::chrono::days(8));
   }
   {
     StoreWriter writer(db, {});  // the default: 7 days
-    writer.apply_batch({item(event_json("e4"), {timeline_row("t")})});
+    writer.apply_batch({write_item(event_json("e4"), {timeline_row("t")})});
   }
   StoreReader reader(db);
   std::vector<std::int64_t> seqs;
@@ -286,7 +277,7 @@ TEST_CASE("changes older than the retention are pruned and a resumer is told wha
     {
       StoreWriter writer(db, WriterOptions{.change_retention = 1h});
       age_changes(writer, 6, 2h);
-      writer.apply_batch({item(event_json("e4"), {})});  // a duplicate: the commit still prunes
+      writer.apply_batch({write_item(event_json("e4"), {})});  // a duplicate: the commit still prunes
     }
     StoreReader after(db);
     CHECK(after.changes_after(0, std::nullopt, 100).empty());
@@ -298,7 +289,7 @@ TEST_CASE("changes older than the retention are pruned and a resumer is told wha
     {
       StoreWriter writer(db, WriterOptions{.change_retention = 1h});
       age_changes(writer, 6, 2h);
-      writer.apply_batch({item(event_json("e5"), {timeline_row("t")})});
+      writer.apply_batch({write_item(event_json("e5"), {timeline_row("t")})});
     }
     const auto changes = StoreReader(db).changes_after(0, std::nullopt, 100);
     REQUIRE(changes.size() == 1);
@@ -308,7 +299,7 @@ TEST_CASE("changes older than the retention are pruned and a resumer is told wha
     {
       StoreWriter writer(db, WriterOptions{.change_retention = 1h});
       age_changes(writer, 5, 30min);
-      writer.apply_batch({item(event_json("e5"), {})});
+      writer.apply_batch({write_item(event_json("e5"), {})});
     }
     CHECK(StoreReader(db).changes_after(0, std::nullopt, 100).size() == 3);
   }
@@ -322,16 +313,16 @@ TEST_CASE("a writer prunes at its first commit, then at most once per interval",
 
   SECTION("the default interval: one minute") {
     StoreWriter writer(db, WriterOptions{.change_retention = 1h});
-    writer.apply_batch({item(event_json("e0"), {timeline_row("t")})});  // pruned (nothing) here
+    writer.apply_batch({write_item(event_json("e0"), {timeline_row("t")})});  // pruned (nothing) here
     age_changes(writer, 2, 2h);
-    writer.apply_batch({item(event_json("e1"), {timeline_row("t")})});
+    writer.apply_batch({write_item(event_json("e1"), {timeline_row("t")})});
     CHECK(oldest_seq(writer) == "1");
   }
   SECTION("an interval of zero: every commit") {
     StoreWriter writer(db, WriterOptions{.change_retention = 1h, .change_prune_interval = 0s});
-    writer.apply_batch({item(event_json("e0"), {timeline_row("t")})});
+    writer.apply_batch({write_item(event_json("e0"), {timeline_row("t")})});
     age_changes(writer, 2, 2h);
-    writer.apply_batch({item(event_json("e1"), {timeline_row("t")})});
+    writer.apply_batch({write_item(event_json("e1"), {timeline_row("t")})});
     CHECK(oldest_seq(writer) == "3");
   }
 }
@@ -341,15 +332,15 @@ TEST_CASE("seq strictly increases across batches, writers and rolled back events
   const auto db = dir / "db.sqlite";
   sdk::UpsertWorkOrder order;
   order.work_order_id = "WO-1";
-  StoreWriter(db, {}).apply_batch({item(event_json("first"), {order})});
+  StoreWriter(db, {}).apply_batch({write_item(event_json("first"), {order})});
   // Each round's b event is rejected: WO-1 belongs to cust_1.
   for (int round = 0; round < 3; ++round) {
     StoreWriter writer(db, {});
     for (int i = 0; i < 5; ++i) {
       const std::string n = std::to_string(round * 10 + i);
-      writer.apply_batch({item(event_json("a" + n), {timeline_row("t")}),
-                          item(event_json("b" + n, "c" + n), {timeline_row("rejected"), order}),
-                          item(event_json("c" + n), {timeline_row("t")})});
+      writer.apply_batch({write_item(event_json("a" + n), {timeline_row("t")}),
+                          write_item(event_json("b" + n, "c" + n), {timeline_row("rejected"), order}),
+                          write_item(event_json("c" + n), {timeline_row("t")})});
     }
   }
   const auto changes = all_changes(db);
@@ -363,7 +354,7 @@ TEST_CASE("change rows keep escaped text, exact reals and JSON columns that do n
   const auto db = dir / "db.sqlite";
   {
     StoreWriter writer(db, {});
-    writer.apply_batch({item(event_json("e0"), {})});
+    writer.apply_batch({write_item(event_json("e0"), {})});
     // Rows not written by CustomerIQ may hold anything.
     writer.database().exec("UPDATE customers SET tags = 'not json', custom_fields = '{\"b\": [1, 2], \"a\": null}'");
     sdk::UpdateCustomer update;
@@ -371,7 +362,7 @@ TEST_CASE("change rows keep escaped text, exact reals and JSON columns that do n
     sdk::AppendTimelineEvent row = timeline_row(std::string("control \x01 char"));
     row.amount = 0.1 + 0.2;
     row.metadata = {{"z", 1e300}, {"a", "x\"y"}};
-    writer.apply_batch({item(event_json("e1"), {update, row, sdk::AdjustLifetimeValue{1.0 / 3}})});
+    writer.apply_batch({write_item(event_json("e1"), {update, row, sdk::AdjustLifetimeValue{1.0 / 3}})});
   }
   StoreReader reader(db);
   const Json profile = *reader.profile("cust_1");
@@ -391,9 +382,9 @@ TEST_CASE("a text column that is not UTF-8 is recorded with replacement characte
   const auto db = dir / "db.sqlite";
   {
     StoreWriter writer(db, {});
-    writer.apply_batch({item(event_json("e0"), {})});
+    writer.apply_batch({write_item(event_json("e0"), {})});
     writer.database().exec("UPDATE customers SET company = CAST(X'41FF42' AS TEXT)");
-    writer.apply_batch({item(event_json("e1"), {sdk::AdjustLifetimeValue{1}})});
+    writer.apply_batch({write_item(event_json("e1"), {sdk::AdjustLifetimeValue{1}})});
   }
   const auto changes = all_changes(db);
   REQUIRE(changes.size() == 2);
@@ -405,7 +396,7 @@ TEST_CASE("a database at version 4 gains an empty change log and keeps its rows"
   const auto db = dir / "db.sqlite";
   {
     StoreWriter writer(db, {});
-    writer.apply_batch({item(event_json("e0"), {timeline_row("before the log")})});
+    writer.apply_batch({write_item(event_json("e0"), {timeline_row("before the log")})});
     // What version 4 was.
     writer.database().exec(R"sql(
       DROP TABLE changes;
@@ -415,7 +406,7 @@ TEST_CASE("a database at version 4 gains an empty change log and keeps its rows"
   }
   {
     StoreWriter writer(db, {});
-    writer.apply_batch({item(event_json("e1"), {timeline_row("after")})});
+    writer.apply_batch({write_item(event_json("e1"), {timeline_row("after")})});
   }
   StoreReader reader(db);
   CHECK(reader.is_migrated());

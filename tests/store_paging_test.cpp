@@ -14,23 +14,14 @@
 #include "store/page_cursor.hpp"
 #include "store/store_reader.hpp"
 #include "store/store_writer.hpp"
+#include "support/store_fixture.hpp"
 #include "support/test_support.hpp"
 
 using namespace customeriq;
 using customeriq::test::TempDir;
+using customeriq::test::write_item;
 
 namespace {
-
-WriteItem item(const std::string& json, std::vector<sdk::Mutation> mutations = {}) {
-  RawMessage message;
-  message.bytes = json;
-  message.subject = "test";
-  auto decoded = decode_event(std::move(message), DecodeLimits{});
-  if (auto* letter = std::get_if<DeadLetter>(&decoded)) FAIL("not an event: " << letter->reason);
-  WriteItem item;
-  item.content = HandledEvent{std::get<sdk::Event>(std::move(decoded)), "test", std::move(mutations)};
-  return item;
-}
 
 std::string event_json(const std::string& id, const std::string& customer, std::int64_t timestamp = 1000) {
   return R"({"event_id":")" + id + R"(","customer_id":")" + customer + R"(","event_type":"t","timestamp":)" +
@@ -81,9 +72,9 @@ void write_history(const std::filesystem::path& db) {
   std::vector<WriteItem> batch;
   const char* types[] = {"call", "email", "visit", "chat"};
   for (int i = 0; i < 40; ++i)
-    batch.push_back(item(event_json("e" + std::to_string(i), "cust_1"),
+    batch.push_back(write_item(event_json("e" + std::to_string(i), "cust_1"),
                          {timeline_row(types[i % 4], 1000 + (i * 7) % 8)}));
-  batch.push_back(item(event_json("other", "cust_2"), {timeline_row("call", 1003)}));
+  batch.push_back(write_item(event_json("other", "cust_2"), {timeline_row("call", 1003)}));
   writer.apply_batch(batch);
 }
 
@@ -105,7 +96,7 @@ TEST_CASE("customer() is the profile's customer row, nullopt when unknown", "[pa
     sdk::UpdateCustomer update;
     update.tags = sdk::Json::array({"vip"});
     update.custom_fields = sdk::Json{{"tier", "gold"}};
-    writer.apply_batch({item(event_json("e1", "cust_1"), {update})});
+    writer.apply_batch({write_item(event_json("e1", "cust_1"), {update})});
   }
   StoreReader reader(dir / "db.sqlite");
   const auto customer = reader.customer("cust_1");
@@ -123,9 +114,9 @@ TEST_CASE("customers_by_email matches case-insensitively, oldest customer first"
     sdk::UpdateCustomer mixed_case, same_email;
     mixed_case.email = "Ann@Example.COM";
     same_email.email = "ann@example.com";
-    writer.apply_batch({item(event_json("e1", "cust_b", 2000), {mixed_case}),
-                        item(event_json("e2", "cust_a", 1000), {same_email}),
-                        item(event_json("e3", "cust_c", 500))});
+    writer.apply_batch({write_item(event_json("e1", "cust_b", 2000), {mixed_case}),
+                        write_item(event_json("e2", "cust_a", 1000), {same_email}),
+                        write_item(event_json("e3", "cust_c", 500))});
   }
   StoreReader reader(dir / "db.sqlite");
   const Json found = reader.customers_by_email("ANN@example.com");
@@ -142,7 +133,7 @@ TEST_CASE("customers_updated_since pages ascending and yields each customer once
   {
     StoreWriter writer(db, {});
     std::vector<WriteItem> batch;
-    for (int i = 0; i < 24; ++i) batch.push_back(item(event_json("e" + std::to_string(i), "c" + std::to_string(i))));
+    for (int i = 0; i < 24; ++i) batch.push_back(write_item(event_json("e" + std::to_string(i), "c" + std::to_string(i))));
     writer.apply_batch(batch);
     // Six update times, four customers at each: ties are ordered by id.
     writer.database().exec("UPDATE customers SET updated_at = 100 + CAST(substr(id, 2) AS INTEGER) % 6");
@@ -174,14 +165,14 @@ TEST_CASE("a customer updated between pages is not missed and shows up at its ne
   const auto db = dir / "db.sqlite";
   StoreWriter writer(db, {});
   std::vector<WriteItem> batch;
-  for (int i = 0; i < 6; ++i) batch.push_back(item(event_json("e" + std::to_string(i), "c" + std::to_string(i))));
+  for (int i = 0; i < 6; ++i) batch.push_back(write_item(event_json("e" + std::to_string(i), "c" + std::to_string(i))));
   writer.apply_batch(batch);
   writer.database().exec("UPDATE customers SET updated_at = 100 + CAST(substr(id, 2) AS INTEGER)");
   StoreReader reader(db);
   const Json first = reader.customers_updated_since(0, 3, "");
   // c1 (already read) and c4 (not yet) change now.
-  writer.apply_batch({item(event_json("u1", "c1"), {sdk::AdjustLifetimeValue{1}}),
-                      item(event_json("u4", "c4"), {sdk::AdjustLifetimeValue{1}})});
+  writer.apply_batch({write_item(event_json("u1", "c1"), {sdk::AdjustLifetimeValue{1}}),
+                      write_item(event_json("u4", "c4"), {sdk::AdjustLifetimeValue{1}})});
   const Json second = reader.customers_updated_since(0, 10, first["next_cursor"].get<std::string>());
   std::vector<std::string> ids;
   for (const Json& page : {first, second})
@@ -333,8 +324,8 @@ TEST_CASE("purchases, work orders and knowledge are the profile's, nullopt for a
     high.content = "high";
     high.importance = 9;
     high.tags = sdk::Json::array({"t"});
-    writer.apply_batch({item(event_json("e1", "cust_1"), {older, newer, open, done, low, high}),
-                        item(event_json("e2", "cust_empty"))});
+    writer.apply_batch({write_item(event_json("e1", "cust_1"), {older, newer, open, done, low, high}),
+                        write_item(event_json("e2", "cust_empty"))});
   }
   StoreReader reader(db);
   const Json profile = *reader.profile("cust_1");

@@ -108,20 +108,21 @@ Histogram& MetricsRegistry::histogram(const std::string& name, const std::string
 
 void MetricsRegistry::counter_from(const std::string& name, const std::string& help, std::function<double()> read,
                                    const MetricLabels& labels) {
-  std::lock_guard lock(mutex_);
-  auto series = std::make_unique<Series>();
-  series->labels = labels;
-  series->read = std::move(read);
-  family(name, help, Type::counter).series.push_back(std::move(series));
+  add_read(name, help, Type::counter, std::move(read), labels);
 }
 
 void MetricsRegistry::gauge(const std::string& name, const std::string& help, std::function<double()> read,
                             const MetricLabels& labels) {
+  add_read(name, help, Type::gauge, std::move(read), labels);
+}
+
+void MetricsRegistry::add_read(const std::string& name, const std::string& help, Type type,
+                               std::function<double()> read, const MetricLabels& labels) {
   std::lock_guard lock(mutex_);
   auto series = std::make_unique<Series>();
   series->labels = labels;
   series->read = std::move(read);
-  family(name, help, Type::gauge).series.push_back(std::move(series));
+  family(name, help, type).series.push_back(std::move(series));
 }
 
 std::string MetricsRegistry::render() const {

@@ -75,6 +75,8 @@ class MetricsRegistry {
     std::vector<std::unique_ptr<Series>> series;
   };
   Family& family(const std::string& name, const std::string& help, Type type);
+  void add_read(const std::string& name, const std::string& help, Type type, std::function<double()> read,
+                const MetricLabels& labels);
 
   mutable std::mutex mutex_;
   std::vector<std::unique_ptr<Family>> families_;
