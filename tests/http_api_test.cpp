@@ -289,6 +289,15 @@ TEST_CASE("http api: customers by email and the updated_since export, each custo
   CHECK(by_email["items"][0]["id"] == "cust_001");
   CHECK(service.get_json("/v1/customers?email=nobody%40example.com")["items"].empty());
 
+  const Json as_typed = service.get_json("/v1/customers?q=john%20smi");
+  REQUIRE(as_typed["items"].size() == 1);
+  CHECK(as_typed["items"][0]["id"] == "cust_001");
+  CHECK(as_typed["items"][0]["matched"] == "name");
+  CHECK(service.get_json("/v1/customers?q=cust_001")["items"][0]["matched"] == "id");
+  CHECK(service.get("/v1/customers?q=%20").status == 400);
+  CHECK(service.get("/v1/customers?q=john&email=a%40b.c").status == 400);
+  CHECK(service.get("/v1/customers?q=john&limit=51").status == 400);
+
   for (int i = 0; i < 25; ++i) service.post_event(timeline_event("export-" + std::to_string(i), i, 1734000000));
   std::set<std::string> exported;
   std::string cursor;

@@ -127,6 +127,51 @@ TEST_CASE("customers_by_email matches case-insensitively, oldest customer first"
   CHECK(reader.customers_by_email("nobody@example.com") == Json::array());
 }
 
+TEST_CASE("find_customers finds by id, email, phone, name as typed and activity, best first", "[paging]") {
+  TempDir dir;
+  {
+    StoreWriter writer(dir / "db.sqlite", {});
+    sdk::UpdateCustomer john, joan, other;
+    john.name = "John Smith";
+    john.email = "john.smith@example.com";
+    john.phone = "+1 (555) 010-2000";
+    joan.name = "Joan Smithers";
+    joan.company = "Smith & Co";
+    other.name = "Ann Other";
+    sdk::AppendTimelineEvent repair;
+    repair.event_type = "repair";
+    repair.title = "Headphones flickerbolt fault";
+    writer.apply_batch({write_item(event_json("e1", "cust_001", 1000), {john}),
+                        write_item(event_json("e2", "cust_002", 2000), {joan}),
+                        write_item(event_json("e3", "cust_003", 3000), {other, repair})});
+  }
+  StoreReader reader(dir / "db.sqlite");
+  auto ids = [&](const std::string& text, std::size_t limit = 10) {
+    std::vector<std::string> found;
+    for (const Json& row : reader.find_customers(text, limit))
+      found.push_back(row["id"].get<std::string>() + ":" + row["matched"].get<std::string>());
+    return found;
+  };
+  CHECK(ids("cust_002") == std::vector<std::string>{"cust_002:id"});
+  CHECK(ids("  JOHN.SMITH@example.com ") == std::vector<std::string>{"cust_001:email"});
+  CHECK(ids("555 010 2000") == std::vector<std::string>{"cust_001:phone"});
+  CHECK(ids("+1-555-010-2000") == std::vector<std::string>{"cust_001:phone"});
+  // The last word is a prefix: "smi" finds both as it is typed.
+  const auto smi = ids("smi");
+  CHECK(smi.size() == 2);
+  CHECK(std::count(smi.begin(), smi.end(), "cust_001:name") == 1);
+  CHECK(std::count(smi.begin(), smi.end(), "cust_002:name") == 1);
+  CHECK(ids("joan smi") == std::vector<std::string>{"cust_002:name"});
+  CHECK(ids("flickerbolt") == std::vector<std::string>{"cust_003:activity"});
+  CHECK(ids("smi", 1).size() == 1);
+  CHECK(ids("   ").empty());
+  CHECK(ids("*").empty());
+  CHECK(ids("\"unbalanced").empty());
+  const Json row = reader.find_customers("cust_001", 1)[0];
+  CHECK(row["name"] == "John Smith");
+  CHECK(row["phone"] == "+1 (555) 010-2000");
+}
+
 TEST_CASE("customers_updated_since pages ascending and yields each customer once", "[paging]") {
   TempDir dir;
   const auto db = dir / "db.sqlite";

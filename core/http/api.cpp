@@ -218,7 +218,17 @@ void Api::read(std::shared_ptr<Responder> responder, std::function<Response(Stor
 }
 
 void Api::customers(Request& request, std::shared_ptr<Responder> responder) {
-  allow_parameters(request, {"email", "updated_since", "limit", "cursor"});
+  allow_parameters(request, {"q", "email", "updated_since", "limit", "cursor"});
+  if (auto text = text_parameter(request, "q")) {
+    if (request.query_value("email") || request.query_value("updated_since") || request.query_value("cursor"))
+      bad_request("q cannot be combined with email, updated_since or cursor");
+    if (text->find_first_not_of(" \t\r\n") == std::string::npos)
+      bad_request("q must hold an id, an email, a phone number, a name or a word");
+    const auto limit = integer_parameter(request, "limit", 1, 50).value_or(10);
+    return read(responder, [text = *text, limit](StoreReader& reader) {
+      return Response::json(200, items(reader.find_customers(text, static_cast<std::size_t>(limit))));
+    });
+  }
   if (auto email = text_parameter(request, "email")) {
     if (request.query_value("updated_since") || request.query_value("cursor"))
       bad_request("email cannot be combined with updated_since or cursor");
@@ -227,7 +237,7 @@ void Api::customers(Request& request, std::shared_ptr<Responder> responder) {
     });
   }
   const auto since = integer_parameter(request, "updated_since", 0, 253402300799);
-  if (!since) bad_request("/v1/customers needs email=ADDRESS, or updated_since=UNIX_SECONDS (with limit and cursor)");
+  if (!since) bad_request("/v1/customers needs q=TEXT, email=ADDRESS, or updated_since=UNIX_SECONDS (with limit and cursor)");
   const auto limit = integer_parameter(request, "limit", 1, 1000).value_or(100);
   const auto cursor = text_parameter(request, "cursor").value_or("");
   read(responder, [since = *since, limit, cursor](StoreReader& reader) {

@@ -104,6 +104,85 @@ Json StoreReader::customers_by_email(const std::string& email) {
   return all_rows(query, kCustomerRow);
 }
 
+namespace {
+
+// The digits of text when it reads as a phone number (digits, spaces and
+// + - . ( ), at least 5 digits); empty otherwise.
+std::string phone_digits(const std::string& text) {
+  std::string digits;
+  for (char c : text) {
+    if (c >= '0' && c <= '9') digits += c;
+    else if (std::string_view(" +-.()").find(c) == std::string_view::npos) return {};
+  }
+  return digits.size() >= 5 ? digits : std::string();
+}
+
+std::string trimmed(const std::string& text) {
+  const auto first = text.find_first_not_of(" \t\r\n");
+  if (first == std::string::npos) return {};
+  return text.substr(first, text.find_last_not_of(" \t\r\n") - first + 1);
+}
+
+}  // namespace
+
+Json StoreReader::find_customers(const std::string& text, std::size_t limit) {
+  assert(limit >= 1);
+  const std::string wanted = trimmed(text);
+  Json found = Json::array();
+  if (wanted.empty()) return found;
+  std::vector<std::string> seen;
+  auto add = [&](const std::string& id, const char* matched) {
+    if (found.size() >= limit || std::find(seen.begin(), seen.end(), id) != seen.end()) return;
+    std::optional<Json> row = customer(id);
+    if (!row) return;
+    seen.push_back(id);
+    (*row)["matched"] = matched;
+    found.push_back(std::move(*row));
+  };
+  auto add_each = [&](SQLite::Statement& ids, const char* matched) {
+    while (found.size() < limit && ids.executeStep()) add(ids.getColumn(0).getString(), matched);
+  };
+
+  add(wanted, "id");
+  SQLite::Statement by_email(*db_, "SELECT id FROM customers WHERE email = ?1 COLLATE NOCASE ORDER BY customer_since, id");
+  by_email.bind(1, wanted);
+  add_each(by_email, "email");
+  if (const std::string digits = phone_digits(wanted); !digits.empty()) {
+    // Without its country code a number still matches: 555 010 2000 finds +1 (555) 010-2000.
+    SQLite::Statement by_phone(*db_,
+                               "SELECT id FROM (SELECT id, customer_since, "
+                               "replace(replace(replace(replace(replace(replace(phone, ' ', ''), '-', ''), '.', ''), "
+                               "'(', ''), ')', ''), '+', '') AS digits FROM customers WHERE phone IS NOT NULL) "
+                               "WHERE digits = ?1 OR (length(?1) >= 7 AND substr(digits, -length(?1)) = ?1) "
+                               "ORDER BY customer_since, id LIMIT ?2");
+    by_phone.bind(1, digits);
+    by_phone.bind(2, static_cast<int64_t>(limit));
+    add_each(by_phone, "phone");
+  }
+  if (found.size() >= limit) return found;
+
+  const std::string words = plain_words_to_fts_query(wanted);
+  const std::string as_typed = wanted.back() == '*' ? words : plain_words_to_fts_query(wanted + "*");
+  try {
+    SQLite::Statement by_name(*db_,
+                              "SELECT c.id FROM customers_fts JOIN customers c ON c.search_rowid = customers_fts.rowid "
+                              "WHERE customers_fts MATCH ?1 ORDER BY bm25(customers_fts), c.id LIMIT ?2");
+    by_name.bind(1, as_typed);
+    by_name.bind(2, static_cast<int64_t>(limit + seen.size()));
+    add_each(by_name, "name");
+  } catch (const SQLite::Exception&) {
+    // A lone "*" or punctuation makes no FTS query: nothing matches by name.
+  }
+  if (found.size() >= limit) return found;
+
+  SearchOptions activity;
+  activity.limit = 5 * limit;
+  for (const Json& hit : search(wanted, activity)) {
+    if (hit["kind"] != "customer") add(hit["customer_id"].get<std::string>(), "activity");
+  }
+  return found;
+}
+
 Json StoreReader::customers_updated_since(std::int64_t since, std::size_t limit, const std::string& cursor) {
   assert(limit >= 1);
   std::optional<std::pair<std::int64_t, std::string>> after;

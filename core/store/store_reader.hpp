@@ -72,6 +72,17 @@ class StoreReader {
   // (customer_since, then id).
   Json customers_by_email(const std::string& email);
 
+  // The customers someone typing text may mean, best first, at most limit
+  // (at least 1): the one with that id, then those with that email
+  // (case-insensitively), then those with that phone number (by its
+  // digits, when text is mostly digits; 7 or more also match without the
+  // country code), then those whose name, email or company
+  // holds the words (the last word as a prefix, for search as you type),
+  // then those whose events or knowledge hold them. Each item is the
+  // customer row plus "matched": "id", "email", "phone", "name" or
+  // "activity". Blank text finds no one.
+  Json find_customers(const std::string& text, std::size_t limit);
+
   // {items, next_cursor}: customers with updated_at >= since, ascending by
   // (updated_at, id). Following next_cursor until it is null yields each
   // such customer once; one updated again while paging shows up again at
