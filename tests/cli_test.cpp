@@ -24,7 +24,8 @@ std::vector<std::string> with_db(const TempDir& dir, std::vector<std::string> ar
 TEST_CASE("--help works for the program and every command", "[cli]") {
   auto help = run_customeriq({"--help"});
   CHECK(help.exit_code == 0);
-  for (const char* command : {"ingest", "profile", "search", "validate", "plugins", "dead-letters", "reindex"}) {
+  for (const char* command :
+       {"ingest", "profile", "context", "search", "validate", "plugins", "dead-letters", "reindex"}) {
     INFO(command);
     CHECK_THAT(help.out, Catch::Contains(std::string("  ") + command));
     auto command_help = run_customeriq({command, "--help"});
@@ -78,6 +79,36 @@ TEST_CASE("ingesting the same file twice applies nothing the second time", "[cli
   run_customeriq(with_db(dir, {"ingest", (dir / "seed.jsonl").string()}));
   auto again = run_customeriq(with_db(dir, {"ingest", (dir / "seed.jsonl").string()}));
   CHECK_THAT(again.out, Catch::StartsWith("ingested 3 events: 0 applied, 3 duplicates, 0 dead-lettered"));
+}
+
+TEST_CASE("context prints the customer's document, exit 1 for an unknown id and 2 for a bad budget", "[cli]") {
+  TempDir dir;
+  ProcessOptions options;
+  options.stdin_text = kSeed;
+  REQUIRE(run_customeriq(with_db(dir, {"ingest", "-"}), options).exit_code == 0);
+
+  auto markdown = run_customeriq(with_db(dir, {"context", "cust_001"}));
+  REQUIRE(markdown.exit_code == 0);
+  CHECK_THAT(markdown.out, Catch::StartsWith("# Customer cust_001: John Smith\n"));
+  CHECK_THAT(markdown.out, Catch::Contains("[WO-9999]") && Catch::Contains("[ord_12345]"));
+  CHECK_THAT(markdown.out, Catch::EndsWith("_Nothing was left out._\n"));
+
+  auto json = run_customeriq(with_db(dir, {"context", "cust_001", "--max-chars", "500", "--json"}));
+  REQUIRE(json.exit_code == 0);
+  const Json document = Json::parse(json.out);
+  CHECK(document["customer_id"] == "cust_001");
+  CHECK(document["truncated"].is_boolean());
+  CHECK_THAT(document["text"].get<std::string>(), Catch::StartsWith("# Customer cust_001: John Smith"));
+
+  auto unknown = run_customeriq(with_db(dir, {"context", "cust_999"}));
+  CHECK(unknown.exit_code == 1);
+  CHECK(unknown.err == "customeriq: no customer with id 'cust_999'\n");
+  for (const char* bad : {"499", "many"}) {
+    auto refused = run_customeriq(with_db(dir, {"context", "cust_001", "--max-chars", bad}));
+    CHECK(refused.exit_code == 2);
+    CHECK(refused.err == std::string("customeriq: --max-chars must be an integer from 500 to 1000000, got '") + bad + "'\n");
+  }
+  CHECK(run_customeriq(with_db(dir, {"context"})).exit_code == 2);
 }
 
 TEST_CASE("profile of an unknown id exits 1 with a message", "[cli]") {
@@ -327,5 +358,5 @@ TEST_CASE("the README documents every command of --help", "[cli]") {
     CHECK_THAT(readme, Catch::Contains("| `" + name));
     ++commands;
   }
-  CHECK(commands == 9);
+  CHECK(commands == 10);
 }

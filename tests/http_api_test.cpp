@@ -336,6 +336,50 @@ TEST_CASE("http api: purchases, work orders by status, knowledge, search", "[htt
   CHECK_THAT(Json::parse(malformed.body)["error"]["message"].get<std::string>(), !Catch::Contains("SQLITE"));
 }
 
+TEST_CASE("http api: the context document as JSON or markdown, within max_chars", "[http_api]") {
+  TempDir dir;
+  ApiService service(dir);
+  post_seed_events(service);
+
+  const Json document = service.get_json("/v1/customers/cust_001/context");
+  CHECK(document["customer_id"] == "cust_001");
+  CHECK(document["truncated"] == false);
+  CHECK(document["omitted"] == Json::object());
+  const std::string text = document["text"];
+  for (const char* fact : {"# Customer cust_001: John Smith", "john.smith@example.com", "[WO-9999]", "[ord_12345]",
+                           "Bluetooth pairing is inconsistent"})
+    CHECK_THAT(text, Catch::Contains(fact));
+  auto cli = run_customeriq({"--db", service.database.string(), "context", "cust_001", "--json"});
+  REQUIRE(cli.exit_code == 0);
+  // The same document everywhere (the as-of date aside, which is today's in both).
+  CHECK(Json::parse(cli.out) == document);
+
+  const auto markdown = service.get("/v1/customers/cust_001/context?format=markdown&max_chars=500");
+  CHECK(markdown.status == 200);
+  CHECK(markdown.header("content-type") == "text/markdown; charset=utf-8");
+  CHECK_THAT(markdown.body, Catch::StartsWith("# Customer cust_001: John Smith\n"));
+  std::size_t points = 0;
+  for (const char c : markdown.body) points += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+  CHECK(points <= 500);
+  CHECK(service.get_json("/v1/customers/cust_001/context?format=json&max_chars=500")["text"] == markdown.body);
+
+  const auto unknown = service.get("/v1/customers/nobody/context");
+  CHECK(unknown.status == 404);
+  CHECK(error_code_of(unknown) == "not_found");
+  CHECK_THAT(Json::parse(unknown.body)["error"]["message"].get<std::string>(), Catch::Contains("nobody"));
+  for (const auto& [target, message] : std::vector<std::pair<std::string, std::string>>{
+           {"/v1/customers/cust_001/context?max_chars=499", "max_chars must be an integer from 500 to 1000000, got '499'"},
+           {"/v1/customers/cust_001/context?max_chars=lots", "max_chars must be an integer from 500 to 1000000, got 'lots'"},
+           {"/v1/customers/cust_001/context?format=html", "format must be json or markdown, got 'html'"},
+           {"/v1/customers/cust_001/context?max_char=900", "unknown query parameter 'max_char'"}}) {
+    INFO(target);
+    const auto refused = service.get(target);
+    CHECK(refused.status == 400);
+    CHECK(error_code_of(refused) == "bad_request");
+    CHECK_THAT(Json::parse(refused.body)["error"]["message"].get<std::string>(), Catch::StartsWith(message));
+  }
+}
+
 TEST_CASE("http api: the change stream sends full rows in commit order and resumes without loss or repeats",
           "[http_api]") {
   TempDir dir;

@@ -27,6 +27,7 @@ extern const Command kIngestCommand;       // ingest.cpp
 extern const Command kDeadLettersCommand;  // ingest.cpp
 extern const Command kReindexCommand;      // ingest.cpp
 extern const Command kProfileCommand;      // read_commands.cpp
+extern const Command kContextCommand;      // read_commands.cpp
 extern const Command kSearchCommand;       // read_commands.cpp
 extern const Command kValidateCommand;     // pipeline_commands.cpp
 extern const Command kPluginsCommand;      // pipeline_commands.cpp

@@ -18,8 +18,8 @@ namespace {
 
 // In the order --help lists them.
 const Command* const kCommands[] = {
-    &kIngestCommand,      &kProfileCommand, &kSearchCommand, &kValidateCommand, &kPluginsCommand,
-    &kDeadLettersCommand, &kReindexCommand, &kServeCommand,  &kPublishCommand,
+    &kIngestCommand,   &kProfileCommand,     &kContextCommand, &kSearchCommand, &kValidateCommand,
+    &kPluginsCommand,  &kDeadLettersCommand, &kReindexCommand, &kServeCommand,  &kPublishCommand,
 };
 
 void print_help() {

@@ -1,7 +1,8 @@
-// customeriq profile and search: read-only, on their own connection.
+// customeriq profile, context and search: read-only, on their own connection.
 #include <iostream>
 
 #include "common.hpp"
+#include "context/context_document.hpp"
 
 namespace customeriq::cli {
 namespace {
@@ -39,6 +40,48 @@ exit codes: 0 ok, 1 no customer with that id, 2 usage or configuration
 error, 3 the database cannot be opened or used
 )",
     run_profile};
+
+namespace {
+
+int run_context(Args& args, const GlobalOptions& global) {
+  ContextOptions options;
+  if (auto max_chars = args.integer_option("--max-chars", kMinContextChars, 1000000))
+    options.max_chars = static_cast<std::size_t>(*max_chars);
+  const bool json = args.flag("--json");
+  const auto ids = args.positionals(1);
+  if (ids.empty()) throw UsageError("context needs a CUSTOMER_ID");
+  StoreReader reader = open_reader(settings_for(global).database);
+  const auto document = build_context_document(reader, ids[0], options);
+  if (!document) {
+    std::cerr << "customeriq: no customer with id '" << ids[0] << "'\n";
+    return 1;
+  }
+  if (json) std::cout << document->to_json().dump(2, ' ', false, Json::error_handler_t::replace) << "\n";
+  else std::cout << document->text << "\n";
+  return 0;
+}
+
+}  // namespace
+
+const Command kContextCommand{
+    "context", "Print what to know about a customer, within a budget of characters",
+    R"(usage: customeriq context CUSTOMER_ID [--max-chars N] [--json]
+
+Prints the customer's context document: markdown of at most N characters
+(Unicode code points) with, most important first, the identity, open work
+orders, recent purchases with their warranty, knowledge, the recent
+timeline (repeats folded) and counts by event type; every fact cites the
+id of its row. When something does not fit, lower sections lose lines
+first and the last line says what was left out and where to read it
+(docs/CONTEXT.md).
+
+  --max-chars N   the budget, 500 to 1000000 (default 8000)
+  --json          {customer_id, text, truncated, omitted} as JSON
+
+exit codes: 0 ok, 1 no customer with that id, 2 usage or configuration
+error (a bad --max-chars too), 3 the database cannot be opened or used
+)",
+    run_context};
 
 namespace {
 

@@ -9,12 +9,16 @@
 #include <SQLiteCpp/Statement.h>
 #include <spdlog/spdlog.h>
 
+#include "context/context_document.hpp"
 #include "hash.hpp"
 #include "http/change_stream.hpp"
 #include "store/store_reader.hpp"
 
 namespace customeriq::http {
 namespace {
+
+// A bigger document than this is no longer a summary: read the profile.
+constexpr std::int64_t kMaxContextCharsOverHttp = 1000000;
 
 constexpr const char* kRequestsHelp = "HTTP requests answered, by route and status code";
 
@@ -156,6 +160,8 @@ void Api::handle(Request& request, std::shared_ptr<Responder> responder) {
     route = "/v1/customers/{id}/work-orders", serve = &Api::customer_part;
   else if (v1 && n == 4 && path[1] == "customers" && path[3] == "knowledge")
     route = "/v1/customers/{id}/knowledge", serve = &Api::customer_part;
+  else if (v1 && n == 4 && path[1] == "customers" && path[3] == "context")
+    route = "/v1/customers/{id}/context", serve = &Api::context;
   else if (v1 && n == 2 && path[1] == "search") route = "/v1/search", serve = &Api::search;
   else if (v1 && n == 2 && path[1] == "events") route = "/v1/events", method = "POST", serve = &Api::intake;
   else if (v1 && n == 2 && path[1] == "stream") route = "/v1/stream", serve = &Api::stream;
@@ -283,6 +289,25 @@ void Api::customer_part(Request& request, std::shared_ptr<Responder> responder) 
   read(responder, [id, part](StoreReader& reader) {
     auto rows = part == "purchases" ? reader.purchases(id) : reader.knowledge(id);
     return rows ? Response::json(200, items(*rows)) : not_found_customer(id);
+  });
+}
+
+void Api::context(Request& request, std::shared_ptr<Responder> responder) {
+  allow_parameters(request, {"max_chars", "format"});
+  ContextOptions options;
+  options.max_chars = static_cast<std::size_t>(
+      integer_parameter(request, "max_chars", kMinContextChars, kMaxContextCharsOverHttp).value_or(kDefaultContextChars));
+  const std::string format = text_parameter(request, "format").value_or("json");
+  if (format != "json" && format != "markdown")
+    bad_request("format must be json or markdown, got '" + format.substr(0, 40) + "'");
+  read(responder, [id = request.segments[2], options, markdown = format == "markdown"](StoreReader& reader) {
+    const auto document = build_context_document(reader, id, options);
+    if (!document) return not_found_customer(id);
+    if (!markdown) return Response::json(200, document->to_json());
+    Response response;
+    response.content_type = "text/markdown; charset=utf-8";
+    response.body = document->text;
+    return response;
   });
 }
 

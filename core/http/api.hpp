@@ -1,6 +1,7 @@
 // Api: the routes of the HTTP server (docs/HTTP.md): health, metrics,
-// profile reads, search, event intake and the change stream. Reads run on
-// the read pool; intake goes through the same EventSink as NATS.
+// profile reads, the context document, search, event intake and the change
+// stream. Reads run on the read pool; intake goes through the same
+// EventSink as NATS.
 #pragma once
 
 #include <functional>
@@ -53,6 +54,7 @@ class Api {
   void customers(Request& request, std::shared_ptr<Responder> responder);
   void customer(Request& request, std::shared_ptr<Responder> responder);
   void customer_part(Request& request, std::shared_ptr<Responder> responder);
+  void context(Request& request, std::shared_ptr<Responder> responder);
   void search(Request& request, std::shared_ptr<Responder> responder);
   void intake(Request& request, std::shared_ptr<Responder> responder);
   void stream(Request& request, std::shared_ptr<Responder> responder);

@@ -294,6 +294,83 @@ std::optional<Json> StoreReader::knowledge(const std::string& customer_id) {
   return knowledge_rows(customer_id);
 }
 
+namespace {
+
+std::size_t count_of(SQLite::Database& db, const char* sql, const std::string& customer_id) {
+  SQLite::Statement query(db, sql);
+  query.bind(1, customer_id);
+  query.executeStep();
+  return static_cast<std::size_t>(query.getColumn(0).getInt64());
+}
+
+RowSlice bounded_rows(SQLite::Database& db, const RowShape& shape, const std::string& where_and_order,
+                      const std::string& customer_id, std::size_t limit) {
+  SQLite::Statement query(db, select_rows(shape, where_and_order + " LIMIT ?2"));
+  query.bind(1, customer_id);
+  query.bind(2, static_cast<int64_t>(limit));
+  return RowSlice{all_rows(query, shape), 0};
+}
+
+constexpr const char* kOpenWorkOrder =
+    "customer_id = ?1 AND completed_date IS NULL AND lower(coalesce(status, '')) NOT IN "
+    "('completed', 'closed', 'resolved', 'done', 'cancelled', 'canceled')";
+
+}  // namespace
+
+RowSlice StoreReader::open_work_orders(const std::string& customer_id, std::size_t limit) {
+  RowSlice slice = bounded_rows(*db_, kWorkOrderRow,
+                                std::string("WHERE ") + kOpenWorkOrder +
+                                    " ORDER BY CASE lower(priority) WHEN 'critical' THEN 0 WHEN 'urgent' THEN 0 "
+                                    "WHEN 'high' THEN 1 WHEN 'medium' THEN 2 WHEN 'normal' THEN 2 "
+                                    "WHEN 'low' THEN 3 ELSE 4 END, created_date, id",
+                                customer_id, limit);
+  slice.total = count_of(*db_, (std::string("SELECT count(*) FROM work_orders WHERE ") + kOpenWorkOrder).c_str(),
+                         customer_id);
+  return slice;
+}
+
+RowSlice StoreReader::recent_purchases(const std::string& customer_id, std::size_t limit) {
+  RowSlice slice =
+      bounded_rows(*db_, kPurchaseRow, "WHERE customer_id = ?1 ORDER BY purchase_date DESC, id", customer_id, limit);
+  slice.total = count_of(*db_, "SELECT count(*) FROM purchases WHERE customer_id = ?1", customer_id);
+  return slice;
+}
+
+RowSlice StoreReader::top_knowledge(const std::string& customer_id, std::size_t limit) {
+  RowSlice slice = bounded_rows(*db_, kKnowledgeRow,
+                                "WHERE customer_id = ?1 ORDER BY importance DESC, created_at DESC, id DESC",
+                                customer_id, limit);
+  slice.total = count_of(*db_, "SELECT count(*) FROM customer_knowledge WHERE customer_id = ?1", customer_id);
+  return slice;
+}
+
+std::vector<EventTypeCount> StoreReader::event_type_counts(const std::string& customer_id) {
+  SQLite::Statement query(*db_,
+                          "SELECT event_type, count(*), min(event_date), max(event_date) FROM customer_events "
+                          "WHERE customer_id = ?1 GROUP BY event_type ORDER BY event_type");
+  query.bind(1, customer_id);
+  std::vector<EventTypeCount> counts;
+  while (query.executeStep()) {
+    counts.push_back({to_valid_utf8(query.getColumn(0).getString()),
+                      static_cast<std::size_t>(query.getColumn(1).getInt64()), query.getColumn(2).getInt64(),
+                      query.getColumn(3).getInt64()});
+  }
+  return counts;
+}
+
+std::optional<Json> StoreReader::last_contact(const std::string& customer_id) {
+  SQLite::Statement query(*db_, select_rows(kTimelineRow,
+                                            "WHERE customer_id = ?1 AND event_type IN ('contact', 'support_ticket') "
+                                            "ORDER BY event_date DESC, id DESC LIMIT 1"));
+  query.bind(1, customer_id);
+  if (!query.executeStep()) return std::nullopt;
+  return row_to_json(query, kTimelineRow);
+}
+
+std::string timeline_cursor_after(std::int64_t event_date, std::int64_t id) {
+  return encode_cursor("timeline", Json::array({event_date, id}));
+}
+
 bool StoreReader::customer_exists(const std::string& customer_id) {
   SQLite::Statement query(*db_, "SELECT 1 FROM customers WHERE id = ?1");
   query.bind(1, customer_id);

@@ -56,6 +56,22 @@ struct Change {
   Json row;
 };
 
+// A bounded read of one kind of a customer's rows: the first items in the
+// read's order, as the profile shows them, and how many rows there are.
+struct RowSlice {
+  Json items = Json::array();
+  std::size_t total = 0;
+};
+
+// How many events of one type a customer has, and the dates of the oldest
+// and the newest.
+struct EventTypeCount {
+  std::string event_type;
+  std::size_t count = 0;
+  std::int64_t first_date = 0;
+  std::int64_t last_date = 0;
+};
+
 class StoreReader {
  public:
   explicit StoreReader(const std::filesystem::path& db_path);
@@ -103,6 +119,23 @@ class StoreReader {
   std::optional<Json> work_orders(const std::string& customer_id, std::optional<std::string> status = std::nullopt);
   std::optional<Json> knowledge(const std::string& customer_id);
 
+  // Bounded reads of one customer's rows (for the context document); an
+  // unknown customer has none. Each reads at most limit rows through the
+  // customer's index and counts them all (limit 0: only the count).
+  // Open work orders: no completed_date and a status other than completed,
+  // closed, resolved, done, cancelled, canceled (any case). The most pressing
+  // first: priority critical or urgent, high, medium or normal, low, any
+  // other; then the oldest; then by id.
+  RowSlice open_work_orders(const std::string& customer_id, std::size_t limit);
+  // Newest first, as in the profile.
+  RowSlice recent_purchases(const std::string& customer_id, std::size_t limit);
+  // Most important first, as in the profile.
+  RowSlice top_knowledge(const std::string& customer_id, std::size_t limit);
+  // Every event type of the customer, by name.
+  std::vector<EventTypeCount> event_type_counts(const std::string& customer_id);
+  // The newest contact or support_ticket event, as the timeline shows it.
+  std::optional<Json> last_contact(const std::string& customer_id);
+
   // Changes with seq > after_seq (of one customer, when given), ascending,
   // at most limit (at least 1).
   std::vector<Change> changes_after(std::int64_t after_seq, const std::optional<std::string>& customer_id,
@@ -144,6 +177,9 @@ class StoreReader {
   Json work_order_rows(const std::string& customer_id, const std::optional<std::string>& status);
   Json knowledge_rows(const std::string& customer_id);
 };
+
+// The timeline cursor whose page starts after the event at (event_date, id).
+std::string timeline_cursor_after(std::int64_t event_date, std::int64_t id);
 
 // Plain words → an FTS5 query that ANDs them as literal tokens
 // ("WHP-2000" stays one phrase; a trailing * keeps prefix search).
