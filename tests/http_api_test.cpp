@@ -206,6 +206,26 @@ TEST_CASE("http api: event intake answers after the commit with the outcome", "[
   CHECK(error_code_of(too_large) == "payload_too_large");
 }
 
+TEST_CASE("http api: event intake takes JSON only, so a web page cannot post events cross-site", "[http_api]") {
+  TempDir dir;
+  ApiService service(dir);
+  const std::string event(kSeedPurchase);
+  for (const std::string type : {"text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", ""}) {
+    INFO("Content-Type: " << (type.empty() ? "(none)" : type));
+    const auto refused = http_request(service.port, "POST", "/v1/events", event, {{"Content-Type", type}});
+    CHECK(refused.status == 415);
+    CHECK(error_code_of(refused) == "unsupported_media_type");
+  }
+  const auto untyped = http_request(service.port, "POST", "/v1/events", event, {{"Content-Type", ""}});
+  CHECK_THAT(untyped.body, Catch::Contains("without a Content-Type"));
+  CHECK(service.get_json("/v1/customers?q=cust_001")["items"].empty());  // nothing was kept
+
+  for (const std::string type : {"application/json", "Application/JSON; charset=utf-8", "application/cloudevents+json"}) {
+    INFO("Content-Type: " << type);
+    CHECK(http_request(service.port, "POST", "/v1/events", event, {{"Content-Type", type}}).status == 200);
+  }
+}
+
 TEST_CASE("http api: a bearer token guards every route but the health checks, and never reaches the log",
           "[http_api]") {
   TempDir dir;

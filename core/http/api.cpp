@@ -13,6 +13,7 @@
 #include "hash.hpp"
 #include "http/change_stream.hpp"
 #include "store/store_reader.hpp"
+#include "text.hpp"
 
 namespace customeriq::http {
 namespace {
@@ -325,11 +326,31 @@ void Api::search(Request& request, std::shared_ptr<Responder> responder) {
   });
 }
 
+namespace {
+
+// application/json or application/<anything>+json, with or without parameters.
+bool is_json_media_type(std::string_view type) {
+  const std::string essence = ascii_lower(type.substr(0, type.find(';')));
+  const auto last = essence.find_last_not_of(" \t");
+  const std::string_view name = std::string_view(essence).substr(0, last == std::string::npos ? 0 : last + 1);
+  return name == "application/json" || (name.starts_with("application/") && name.ends_with("+json"));
+}
+
+}  // namespace
+
 void Api::intake(Request& request, std::shared_ptr<Responder> responder) {
   allow_parameters(request, {});
   if (request.body.size() > context_.max_event_bytes) {
     throw RequestError(413, "the event is " + std::to_string(request.body.size()) + " bytes, over the limit of " +
                                 std::to_string(context_.max_event_bytes) + " (limits.max_event_bytes)");
+  }
+  // Forms, text/plain and untyped bodies are what a web page may POST to
+  // another site without asking first; demanding JSON turns any cross-site
+  // POST into a CORS preflight, which this server never grants.
+  const std::string* type = request.header("content-type");
+  if (!type || !is_json_media_type(*type)) {
+    throw RequestError(415, "an event is sent as Content-Type: application/json, not " +
+                                (type ? "'" + excerpt(*type, 60) + "'" : std::string("without a Content-Type")));
   }
   RawMessage message;
   message.bytes = request.body;

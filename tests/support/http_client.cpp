@@ -65,11 +65,13 @@ std::string lower(std::string text) {
 std::string request_text(const std::string& method, const std::string& target, const std::string& body,
                          const HttpHeaders& headers) {
   std::string text = method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\n";
-  bool has_length = false;
+  bool has_length = false, has_type = false;
   for (const auto& [name, value] : headers) {
-    text += name + ": " + value + "\r\n";
     has_length |= lower(name) == "content-length";
+    has_type |= lower(name) == "content-type";
+    if (!value.empty()) text += name + ": " + value + "\r\n";  // an empty value: leave the header out
   }
+  if (!has_type && !body.empty()) text += "Content-Type: application/json\r\n";
   if (!has_length && (!body.empty() || method == "POST" || method == "PUT"))
     text += "Content-Length: " + std::to_string(body.size()) + "\r\n";
   return text + "\r\n" + body;
