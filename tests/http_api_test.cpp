@@ -465,6 +465,42 @@ TEST_CASE("http api: the change stream sends full rows in commit order and resum
   CHECK(service.get("/v1/stream", {{"Last-Event-ID", "abc"}}).status == 400);
 }
 
+TEST_CASE("http api: a stream resuming from a change the retention pruned gets reset, then goes live",
+          "[http_api]") {
+  TempDir dir;
+  const Env short_retention{{"CUSTOMERIQ_CHANGE_RETENTION_SECONDS", "1"}};
+  std::int64_t last_old_seq = 0;
+  {
+    ApiService first(dir, short_retention, "first");
+    first.post_event(timeline_event("cust_retained", 1, 1734000000));
+    SseClient stream(first.port, "/v1/stream", {{"Last-Event-ID", "0"}});
+    while (auto event = stream.next(3s)) last_old_seq = Json::parse(event->data)["seq"];
+    REQUIRE(last_old_seq > 0);
+  }
+  std::this_thread::sleep_for(2100ms);  // the first changes are now older than the retention
+  ApiService second(dir, short_retention, "second");
+  // A writer prunes at its first commit: this one.
+  second.post_event(timeline_event("cust_retained", 2, 1734000100));
+
+  SseClient resumed(second.port, "/v1/stream", {{"Last-Event-ID", "0"}});
+  auto reset = resumed.next(3s);
+  REQUIRE(reset);
+  CHECK(reset->event == "reset");
+  const std::int64_t newest = std::stoll(reset->id);
+  CHECK(newest > last_old_seq);
+  second.post_event(timeline_event("cust_retained", 3, 1734000200));
+  auto live = resumed.next(3s);
+  REQUIRE(live);
+  CHECK(Json::parse(live->data)["seq"] == newest + 1);
+
+  // A reader that had seen everything pruned misses nothing: no reset.
+  SseClient caught_up(second.port, "/v1/stream", {{"Last-Event-ID", std::to_string(last_old_seq)}});
+  auto next = caught_up.next(3s);
+  REQUIRE(next);
+  CHECK(next->event != "reset");
+  CHECK(Json::parse(next->data)["seq"] == last_old_seq + 1);
+}
+
 TEST_CASE("http api: fifty stream clients at once get every change while reads stay fast", "[http_api]") {
   TempDir dir;
   ApiService service(dir, {{"CUSTOMERIQ_SSE_HEARTBEAT_SECONDS", "1"}});
