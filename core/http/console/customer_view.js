@@ -205,14 +205,24 @@ export class CustomerView {
     $("knowledge-empty").hidden = facts.length > 0;
   }
 
+  // Updates the filter's options in place, so an open or focused select
+  // is not disturbed by a new event.
   renderTypes() {
     const { typeCounts, countsComplete, timeline, timelineTotal } = this.state;
-    const select = clear(this.typeSelect);
-    select.append(el("option", { value: "", text: `All types (${timelineTotal})` }));
+    const select = this.typeSelect;
+    const wanted = [["", `All types (${timelineTotal})`]];
     for (const type of [...typeCounts.keys()].sort()) {
-      const label = countsComplete ? `${humanize(type)} (${typeCounts.get(type)})` : humanize(type);
-      select.append(el("option", { value: type, text: label }));
+      wanted.push([type, countsComplete ? `${humanize(type)} (${typeCounts.get(type)})` : humanize(type)]);
     }
+    wanted.forEach(([value, label], index) => {
+      let option = select.options[index];
+      if (!option || option.value !== value) {
+        option = el("option", { value });
+        select.insertBefore(option, select.options[index] ?? null);
+      }
+      if (option.textContent !== label) option.textContent = label;
+    });
+    while (select.options.length > wanted.length) select.options[wanted.length].remove();
     select.value = timeline.type;
     $("timeline-count").textContent = `(${plural(timelineTotal, "event")})`;
   }
