@@ -78,7 +78,7 @@ TEST_CASE("console: every file in core/http/console/ is built in, byte for byte,
   CHECK(customeriq::http::console_files().size() == on_disk);
 }
 
-TEST_CASE("console: an ETag makes an unchanged file a 304; other methods and files are refused", "[http_console]") {
+TEST_CASE("console: an ETag makes an unchanged file a 304, other methods and files are refused", "[http_console]") {
   const Console console;
   const Response first = console.serve(get({"console", "app.js"}));
   REQUIRE(header(first, "ETag"));
