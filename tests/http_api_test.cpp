@@ -226,13 +226,18 @@ TEST_CASE("http api: event intake takes JSON only, so a web page cannot post eve
   }
 }
 
-TEST_CASE("http api: a bearer token guards every route but the health checks, and never reaches the log",
+TEST_CASE("http api: a bearer token guards every route but the health checks and the console, and never reaches the log",
           "[http_api]") {
   TempDir dir;
   const std::string token = "s3cret-token-value";
   ApiService service(dir, {{"CUSTOMERIQ_HTTP_TOKEN", token}, {"CUSTOMERIQ_LOG_LEVEL", "debug"}});
   CHECK(service.get("/livez").status == 200);
   CHECK(service.get("/readyz").status == 200);
+  // The console's page holds no data; it asks for the token its /v1 calls need.
+  for (const char* page : {"/", "/customers/cust_001", "/console/app.js"}) {
+    INFO(page);
+    CHECK(service.get(page).status == 200);
+  }
   for (const char* target : {"/v1/customers/cust_001", "/metrics", "/v1/search?q=x", "/v1/stream", "/nothing"}) {
     const auto bare = service.get(target);
     INFO(target);

@@ -12,6 +12,7 @@
 #include "context/context_document.hpp"
 #include "hash.hpp"
 #include "http/change_stream.hpp"
+#include "http/console.hpp"
 #include "store/store_reader.hpp"
 #include "text.hpp"
 
@@ -116,6 +117,11 @@ Response not_found_customer(const std::string& id) {
 
 Json items(Json array) { return Json{{"items", std::move(array)}}; }
 
+const Console& console() {
+  static const Console pages;
+  return pages;
+}
+
 // The dead letter a payload became: its reason, as the store kept it.
 std::string dead_letter_reason(StoreReader& reader, const std::string& payload) {
   SQLite::Statement query(reader.database(), "SELECT reason FROM dead_letters WHERE payload_hash = ?");
@@ -141,6 +147,11 @@ bool Api::authorized(const Request& request) const {
 }
 
 void Api::handle(Request& request, std::shared_ptr<Responder> responder) {
+  // The console's pages hold no data: no token, or the page could not ask for one.
+  if (const char* page = Console::route(request)) {
+    CountingResponder counted(std::move(responder), context_.metrics, request_seconds_, page);
+    return counted.respond(console().serve(request));
+  }
   const auto& path = request.segments;
   const auto n = path.size();
   const bool v1 = n >= 2 && path[0] == "v1";
