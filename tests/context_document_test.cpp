@@ -18,6 +18,7 @@
 #include "text.hpp"
 
 using namespace customeriq;
+using customeriq::test::PipelineLoader;
 using customeriq::test::TempDir;
 using customeriq::test::write_item;
 
@@ -31,31 +32,6 @@ std::size_t code_points_of(const std::string& text) {
       std::count_if(text.begin(), text.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
 }
 
-// Events through the default pipeline's plugins into one writer.
-class EventLoader {
- public:
-  explicit EventLoader(const std::filesystem::path& db)
-      : pipeline_(load_pipeline_config(test::source_dir() / "pipelines/default.yaml")), store_(db, {}) {}
-
-  void add(const Json& event) {
-    RawMessage message;
-    message.bytes = event.dump();
-    message.subject = "test";
-    batch_.push_back(pipeline_.process(std::move(message)));
-    if (batch_.size() == 1000) flush();
-  }
-  void flush() {
-    for (const Outcome outcome : store_.apply_batch(batch_)) REQUIRE(outcome == Outcome::applied);
-    batch_.clear();
-  }
-  StoreWriter& store() { return store_; }
-
- private:
-  Pipeline pipeline_;
-  StoreWriter store_;
-  std::vector<WriteItem> batch_;
-};
-
 Json event(const std::string& customer, const std::string& id, const std::string& type, std::int64_t timestamp,
            Json data) {
   return {{"customer_id", customer}, {"event_id", id}, {"event_type", type}, {"timestamp", timestamp},
@@ -65,7 +41,7 @@ Json event(const std::string& customer, const std::string& id, const std::string
 // n events of every kind, with multi-byte text: purchases, tickets (some
 // kept as knowledge), work orders (some open), contacts, notes and runs of
 // the same login.
-void add_history(EventLoader& loader, const std::string& customer, int n) {
+void add_history(PipelineLoader& loader, const std::string& customer, int n) {
   for (int i = 0; i < n; ++i) {
     const std::string id = customer + "-" + std::to_string(i);
     const std::int64_t at = kNow - (n - i) * 3600;
@@ -149,7 +125,7 @@ TEST_CASE("the context document never exceeds its budget, whatever the customer 
   const auto db = dir / "db.sqlite";
   const std::vector<int> sizes = {1, 10, 100, 1000, 5000};
   {
-    EventLoader loader(db);
+    PipelineLoader loader(db);
     for (const int n : sizes) add_history(loader, "cust_" + std::to_string(n), n);
     loader.flush();
     add_customer_without_events(loader.store(), "cust_0");
@@ -187,7 +163,7 @@ TEST_CASE("with a tight budget the identity and open work orders stay, the timel
   TempDir dir;
   const auto db = dir / "db.sqlite";
   {
-    EventLoader loader(db);
+    PipelineLoader loader(db);
     for (int i = 0; i < 3; ++i)
       loader.add(event("cust_1", "wo" + std::to_string(i), "repair", kNow - (10 - i) * kDay,
                        {{"work_order_id", "WO-" + std::to_string(i)}, {"issue_description", "Screen " + std::to_string(i)},
@@ -243,7 +219,7 @@ TEST_CASE("warranty states are measured against now", "[context]") {
   TempDir dir;
   const auto db = dir / "db.sqlite";
   {
-    EventLoader loader(db);
+    PipelineLoader loader(db);
     auto purchase = [&](const std::string& id, std::int64_t bought, std::optional<std::int64_t> expires) {
       Json data = {{"purchase_id", id}, {"product_name", "Item " + id}, {"price", 10}};
       if (expires) data["warranty_expires"] = *expires;
@@ -269,7 +245,7 @@ TEST_CASE("runs of the same event type and title fold into one line", "[context]
   TempDir dir;
   const auto db = dir / "db.sqlite";
   {
-    EventLoader loader(db);
+    PipelineLoader loader(db);
     loader.add(event("cust_1", "first", "contact", kNow - 100, {{"subject", "Hello"}}));
     for (int i = 0; i < 5; ++i)
       loader.add(event("cust_1", "login" + std::to_string(i), "login", kNow - 50 + i, {{"title", "Logged in"}}));
@@ -291,7 +267,7 @@ TEST_CASE("the same database and options give the same text, byte for byte", "[c
   TempDir dir;
   const auto db = dir / "db.sqlite";
   {
-    EventLoader loader(db);
+    PipelineLoader loader(db);
     add_history(loader, "cust_1", 300);
     // Ties: the same date and importance everywhere.
     for (int i = 0; i < 20; ++i)
@@ -315,7 +291,7 @@ TEST_CASE("an unknown customer has no document and a budget under 500 is refused
   TempDir dir;
   const auto db = dir / "db.sqlite";
   {
-    EventLoader loader(db);
+    PipelineLoader loader(db);
     loader.add(Json::parse(kSeedEvents[0]));
     loader.flush();
   }
@@ -335,7 +311,7 @@ TEST_CASE("the seed customer's document", "[context]") {
   TempDir dir;
   const auto db = dir / "db.sqlite";
   {
-    EventLoader loader(db);
+    PipelineLoader loader(db);
     for (const char* seed : kSeedEvents) loader.add(Json::parse(seed));
     loader.flush();
   }
@@ -402,7 +378,7 @@ TEST_CASE("untrusted text stays on its line and within its length and the identi
   TempDir dir;
   const auto db = dir / "db.sqlite";
   {
-    EventLoader loader(db);
+    PipelineLoader loader(db);
     const std::string huge = "Ünïcödé 🚀 " + std::string(100000, 'y');
     loader.add(event("cust_1", "p", "profile_update", kNow,
                      {{"name", "Eve\n## Injected heading\r\n" + huge}, {"email", "eve@" + std::string(300, 'e') + ".com"},
@@ -438,7 +414,7 @@ TEST_CASE("building the document of a customer with 5000 events takes millisecon
   TempDir dir;
   const auto db = dir / "db.sqlite";
   {
-    EventLoader loader(db);
+    PipelineLoader loader(db);
     add_history(loader, "cust_big", 5000);
     add_history(loader, "cust_other", 2000);
     loader.flush();

@@ -33,5 +33,6 @@ extern const Command kValidateCommand;     // pipeline_commands.cpp
 extern const Command kPluginsCommand;      // pipeline_commands.cpp
 extern const Command kServeCommand;        // serve.cpp
 extern const Command kPublishCommand;      // publish.cpp
+extern const Command kMcpCommand;          // mcp.cpp
 
 }  // namespace customeriq::cli

@@ -20,6 +20,7 @@ namespace {
 const Command* const kCommands[] = {
     &kIngestCommand,   &kProfileCommand,     &kContextCommand, &kSearchCommand, &kValidateCommand,
     &kPluginsCommand,  &kDeadLettersCommand, &kReindexCommand, &kServeCommand,  &kPublishCommand,
+    &kMcpCommand,
 };
 
 void print_help() {

@@ -1,5 +1,5 @@
 // How the context document writes one fact: untrusted text as one bounded
-// line, lengths in code points, dates and sums of money. For context/ only.
+// line, lengths in code points, dates and sums of money. For context/ and mcp/.
 #pragma once
 
 #include <cstddef>

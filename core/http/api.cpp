@@ -1,5 +1,6 @@
 #include "http/api.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <charconv>
 #include <initializer_list>
@@ -177,6 +178,7 @@ void Api::handle(Request& request, std::shared_ptr<Responder> responder) {
   else if (v1 && n == 2 && path[1] == "search") route = "/v1/search", serve = &Api::search;
   else if (v1 && n == 2 && path[1] == "events") route = "/v1/events", method = "POST", serve = &Api::intake;
   else if (v1 && n == 2 && path[1] == "stream") route = "/v1/stream", serve = &Api::stream;
+  else if (n == 1 && path[0] == "mcp") route = "/mcp", method = "POST", serve = &Api::mcp;
 
   auto counted = std::make_shared<CountingResponder>(std::move(responder), context_.metrics, request_seconds_,
                                                      route ? route : "unmatched");
@@ -411,6 +413,82 @@ void Api::stream(Request& request, std::shared_ptr<Responder> responder) {
     streams_.push_back(source);
   }
   responder->stream(std::move(source));
+}
+
+namespace {
+
+// The host[:port] an Origin names, lower-case, without its scheme's
+// default port; "" for an opaque origin ("null") or one that is not a URL.
+std::string origin_authority(std::string_view origin) {
+  const auto scheme_end = origin.find("://");
+  if (scheme_end == std::string_view::npos) return "";
+  const std::string scheme = ascii_lower(origin.substr(0, scheme_end));
+  std::string authority = ascii_lower(origin.substr(scheme_end + 3));
+  if (authority.empty() || authority.find('/') != std::string::npos) return "";
+  if (scheme == "http" && authority.ends_with(":80")) authority.resize(authority.size() - 3);
+  if (scheme == "https" && authority.ends_with(":443")) authority.resize(authority.size() - 4);
+  return authority;
+}
+
+Response mcp_refusal(int status, std::string_view message) {
+  return Response::json(status, mcp::error_response(nullptr, mcp::kInvalidRequest, message));
+}
+
+}  // namespace
+
+// The Streamable HTTP transport, answering with JSON (never a stream) and
+// keeping no session: each POST is one message and its answer.
+void Api::mcp(Request& request, std::shared_ptr<Responder> responder) {
+  allow_parameters(request, {});
+  // A web page the browser shows from another host must not reach the
+  // tools (DNS rebinding included): only this server's own origin, or none.
+  if (const std::string* origin = request.header("origin")) {
+    const std::string* host = request.header("host");
+    std::string own = host ? ascii_lower(*host) : std::string();
+    if (own.ends_with(":80")) own.resize(own.size() - 3);
+    if (origin_authority(*origin).empty() || origin_authority(*origin) != own)
+      return responder->respond(mcp_refusal(403, "requests from the origin '" + excerpt(*origin, 80) +
+                                                     "' are refused: /mcp answers its own origin only"));
+  }
+  if (const std::string* version = request.header("mcp-protocol-version")) {
+    const auto& versions = mcp::supported_protocol_versions();
+    if (std::find(versions.begin(), versions.end(), *version) == versions.end()) {
+      std::string list;
+      for (const auto& known : versions) list += (list.empty() ? "" : ", ") + known;
+      return responder->respond(mcp_refusal(400, "MCP-Protocol-Version '" + excerpt(*version, 40) +
+                                                     "' is not one this server speaks (" + list + ")"));
+    }
+  }
+  const std::string* type = request.header("content-type");
+  if (!type || !is_json_media_type(*type))
+    return responder->respond(mcp_refusal(415, "an MCP message is sent as Content-Type: application/json"));
+  if (const std::string* accept = request.header("accept")) {
+    const std::string accepted = ascii_lower(*accept);
+    if (accepted.find("application/json") == std::string::npos && accepted.find("*/*") == std::string::npos &&
+        accepted.find("application/*") == std::string::npos)
+      return responder->respond(mcp_refusal(406, "/mcp answers application/json: the Accept header must allow it"));
+  }
+  Json message = Json::parse(request.body, nullptr, /*allow_exceptions=*/false);
+  if (message.is_discarded())
+    return responder->respond(Response::json(
+        400, mcp::error_response(nullptr, mcp::kParseError, "the body is not JSON: " + excerpt(request.body, 60))));
+  if (!mcp::McpServer::expects_answer(message)) {
+    Response accepted;
+    accepted.status = 202;
+    accepted.content_type.clear();
+    return responder->respond(std::move(accepted));
+  }
+  // The server keeps no state: a copy outlives this Api on the read pool.
+  read(responder, [server = mcp_server_, message = std::move(message)](StoreReader& reader) {
+    auto answer = server.handle(message, reader);
+    if (!answer) {
+      Response accepted;
+      accepted.status = 202;
+      accepted.content_type.clear();
+      return accepted;
+    }
+    return Response::json(200, *answer);
+  });
 }
 
 void Api::feed_advanced() {

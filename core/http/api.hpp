@@ -1,6 +1,6 @@
 // Api: the routes of the HTTP server (docs/HTTP.md): health, metrics,
 // profile reads, the context document, search, event intake and the change
-// stream. Reads run on the read pool; intake goes through the same
+// stream, and the MCP server's Streamable HTTP transport. Reads run on the read pool; intake goes through the same
 // EventSink as NATS.
 #pragma once
 
@@ -15,6 +15,7 @@
 #include "http/change_feed.hpp"
 #include "http/http_message.hpp"
 #include "http/read_pool.hpp"
+#include "mcp/mcp_server.hpp"
 #include "metrics/metrics.hpp"
 
 namespace customeriq::http {
@@ -58,10 +59,12 @@ class Api {
   void search(Request& request, std::shared_ptr<Responder> responder);
   void intake(Request& request, std::shared_ptr<Responder> responder);
   void stream(Request& request, std::shared_ptr<Responder> responder);
+  void mcp(Request& request, std::shared_ptr<Responder> responder);
   void read(std::shared_ptr<Responder> responder, std::function<Response(StoreReader&)> work);
   bool authorized(const Request& request) const;
 
   ApiContext context_;
+  mcp::McpServer mcp_server_;
   Histogram& request_seconds_;
   std::mutex streams_mutex_;
   std::vector<std::weak_ptr<ChangeStream>> streams_;

@@ -295,7 +295,7 @@ void Session::send(Response response) {
   auto message = std::make_shared<bhttp::response<bhttp::string_body>>(
       static_cast<bhttp::status>(response.status), request_version_);
   message->set(bhttp::field::server, "customeriq");
-  message->set(bhttp::field::content_type, response.content_type);
+  if (!response.content_type.empty()) message->set(bhttp::field::content_type, response.content_type);
   message->set("Request-Id", request_id_);
   for (const auto& [name, value] : response.headers) message->set(name, value);
   message->keep_alive(keep_alive_ && !server_->stopping);

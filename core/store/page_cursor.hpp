@@ -1,6 +1,6 @@
 // Cursors of keyset-paged reads: the position after a page's last row,
 // handed to callers as opaque text and checked when it comes back.
-// For store/ only.
+// For store/ and the MCP tools, which page their answers.
 #pragma once
 
 #include <string>

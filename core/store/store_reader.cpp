@@ -311,22 +311,76 @@ RowSlice bounded_rows(SQLite::Database& db, const RowShape& shape, const std::st
   return RowSlice{all_rows(query, shape), 0};
 }
 
+// An open work order, and the order the most pressing come first in. The
+// per-customer slice and the all-customers page share both.
 constexpr const char* kOpenWorkOrder =
-    "customer_id = ?1 AND completed_date IS NULL AND lower(coalesce(status, '')) NOT IN "
+    "completed_date IS NULL AND lower(coalesce(status, '')) NOT IN "
     "('completed', 'closed', 'resolved', 'done', 'cancelled', 'canceled')";
+constexpr const char* kPriorityRank =
+    "CASE lower(priority) WHEN 'critical' THEN 0 WHEN 'urgent' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 "
+    "WHEN 'normal' THEN 2 WHEN 'low' THEN 3 ELSE 4 END";
+// NULLs first, as ORDER BY created_date puts them, but comparable in a keyset.
+constexpr const char* kCreatedKey = "coalesce(created_date, -9223372036854775808)";
 
 }  // namespace
 
 RowSlice StoreReader::open_work_orders(const std::string& customer_id, std::size_t limit) {
+  const std::string where = std::string("WHERE customer_id = ?1 AND ") + kOpenWorkOrder;
   RowSlice slice = bounded_rows(*db_, kWorkOrderRow,
-                                std::string("WHERE ") + kOpenWorkOrder +
-                                    " ORDER BY CASE lower(priority) WHEN 'critical' THEN 0 WHEN 'urgent' THEN 0 "
-                                    "WHEN 'high' THEN 1 WHEN 'medium' THEN 2 WHEN 'normal' THEN 2 "
-                                    "WHEN 'low' THEN 3 ELSE 4 END, created_date, id",
-                                customer_id, limit);
-  slice.total = count_of(*db_, (std::string("SELECT count(*) FROM work_orders WHERE ") + kOpenWorkOrder).c_str(),
-                         customer_id);
+                                where + " ORDER BY " + kPriorityRank + ", " + kCreatedKey + ", id", customer_id,
+                                limit);
+  slice.total = count_of(*db_, ("SELECT count(*) FROM work_orders " + where).c_str(), customer_id);
   return slice;
+}
+
+// The keyset is (priority rank, created date, id). A work order whose
+// priority changes between pages moves to its new place: it may show up
+// twice or not at all, as in any read of rows that change while it pages.
+std::optional<Json> StoreReader::open_work_orders_page(const std::optional<std::string>& customer_id,
+                                                       std::size_t limit, const std::string& cursor) {
+  assert(limit >= 1);
+  std::int64_t after_rank = -1, after_created = kMinInt64;
+  std::string after_id;
+  if (!cursor.empty()) {
+    const Json position = decode_cursor("open_work_orders", cursor);
+    if (position.size() != 3 || !position[0].is_number_integer() || !position[1].is_number_integer() ||
+        !position[2].is_string())
+      refuse_position(cursor, "open_work_orders", "[priority rank, created_date, id]");
+    after_rank = position[0].get<std::int64_t>();
+    after_created = position[1].get<std::int64_t>();
+    after_id = position[2].get<std::string>();
+  }
+  if (customer_id && !customer_exists(*customer_id)) return std::nullopt;
+  const std::string where = std::string("WHERE (?1 IS NULL OR customer_id = ?1) AND ") + kOpenWorkOrder;
+  const std::string rank = kPriorityRank;
+  SQLite::Statement rows(*db_, select_rows(kWorkOrderRow,
+                                           where + " AND (" + rank + ", " + kCreatedKey + ", id) > (?2, ?3, ?4) " +
+                                               "ORDER BY " + rank + ", " + kCreatedKey + ", id LIMIT ?5",
+                                           std::string(", customer_id, ") + rank + " AS priority_rank, " +
+                                               kCreatedKey + " AS created_key"));
+  if (customer_id) rows.bind(1, *customer_id);
+  else rows.bind(1);
+  rows.bind(2, static_cast<int64_t>(after_rank));
+  rows.bind(3, static_cast<int64_t>(after_created));
+  rows.bind(4, after_id);
+  rows.bind(5, static_cast<int64_t>(limit + 1));
+  Json items = all_rows(rows, kWorkOrderRow);
+  std::optional<std::string> next_cursor;
+  if (drop_extra_row(items, limit)) {
+    const Json& last = items.back();
+    next_cursor = encode_cursor("open_work_orders",
+                                Json::array({last["priority_rank"], last["created_key"], last["id"]}));
+  }
+  for (Json& item : items) {
+    item.erase("priority_rank");
+    item.erase("created_key");
+  }
+  SQLite::Statement count(*db_, "SELECT count(*) FROM work_orders " + where);
+  if (customer_id) count.bind(1, *customer_id);
+  count.executeStep();
+  Json result = page(std::move(items), std::move(next_cursor));
+  result["total"] = count.getColumn(0).getInt64();
+  return result;
 }
 
 RowSlice StoreReader::recent_purchases(const std::string& customer_id, std::size_t limit) {

@@ -127,6 +127,13 @@ class StoreReader {
   // first: priority critical or urgent, high, medium or normal, low, any
   // other; then the oldest; then by id.
   RowSlice open_work_orders(const std::string& customer_id, std::size_t limit);
+  // {items, next_cursor, total}: open work orders (as open_work_orders
+  // defines them) of one customer or of all, the most pressing first, at
+  // most limit (at least 1) per page; each item is the row plus its
+  // customer_id. nullopt for an unknown customer; std::invalid_argument for
+  // a cursor this read did not make.
+  std::optional<Json> open_work_orders_page(const std::optional<std::string>& customer_id, std::size_t limit,
+                                            const std::string& cursor);
   // Newest first, as in the profile.
   RowSlice recent_purchases(const std::string& customer_id, std::size_t limit);
   // Most important first, as in the profile.

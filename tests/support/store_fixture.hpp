@@ -5,6 +5,9 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
+#include "pipeline/pipeline.hpp"
 #include "store/store_writer.hpp"
 #include "support/test_support.hpp"
 
@@ -22,5 +25,20 @@ struct FreshStore {
 // The event in json decoded as the core decodes a message (the test fails
 // when it would be dead-lettered), with the mutations its handler returned.
 WriteItem write_item(const std::string& json, std::vector<sdk::Mutation> mutations = {});
+
+// Events through the default pipeline's real plugins into one writer, in
+// batches of a thousand; the test fails when one is not applied.
+class PipelineLoader {
+ public:
+  explicit PipelineLoader(const std::filesystem::path& db);
+  void add(const nlohmann::json& event);
+  void flush();  // applies what add() has batched
+  StoreWriter& store() { return store_; }
+
+ private:
+  Pipeline pipeline_;
+  StoreWriter store_;
+  std::vector<WriteItem> batch_;
+};
 
 }  // namespace customeriq::test
