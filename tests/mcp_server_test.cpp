@@ -239,7 +239,7 @@ TEST_CASE("mcp: an unknown customer or a bad argument is a tool error the model 
   CHECK(f.call("get_customer_timeline", {{"customer_id", "cust_001"}, {"limit", 20.0}})["isError"] == false);
 }
 
-TEST_CASE("mcp: a long timeline comes in capped pages; next_call reads every event once", "[mcp]") {
+TEST_CASE("mcp: a long timeline comes in capped pages, and next_call reads every event once", "[mcp]") {
   McpFixture f;
   Json arguments = {{"customer_id", "cust_busy"}, {"limit", 100}};
   std::set<std::int64_t> seen;

@@ -302,6 +302,11 @@ JetStream (NATS_JETSTREAM=true): a durable pull consumer on a stream; each
 event is acked only after the transaction holding it has committed, so
 nothing is lost across crashes and restarts.
 
+Beside it, the HTTP API on CUSTOMERIQ_HTTP_ADDR (127.0.0.1:8080): profiles,
+search, context, event intake, the change stream, health, metrics, the
+support console at / and the MCP server at POST /mcp (docs/HTTP.md,
+docs/MCP.md). With NATS_ENABLED=false it serves HTTP alone.
+
 )") + settings_help_text() + R"(
 exit codes: 0 stopped by SIGTERM or SIGINT, everything received committed,
 1 the server rejected the credentials (or another NATS error retrying
