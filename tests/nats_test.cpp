@@ -933,6 +933,15 @@ TEST_CASE("the first signal ends serve even while the store stays locked", "[nat
   const auto summary = parse_summary(service.process.err());
   REQUIRE(summary.has_value());
   CHECK(summary->not_committed == 1);
+  CHECK_THAT(service.process.err(), Catch::Contains("1 events received are not applied yet: they stay in the spool"));
+
+  // It was kept: the next start applies it.
+  locked.lock->exec("ROLLBACK");
+  locked.lock->exec("BEGIN");  // for the fixture's ROLLBACK
+  Service next(locked.dir, serve_env(locked.server, locked.database), "serve-next");
+  next.require_started();
+  REQUIRE(eventually([&] { return query_count(locked.database, "SELECT count(*) FROM work_orders") == 1; }, 30s));
+  next.stop();
 }
 
 TEST_CASE("serve warns about the NATS_* variables the setting table does not declare, and only those", "[nats]") {
@@ -950,4 +959,124 @@ TEST_CASE("serve warns about the NATS_* variables the setting table does not dec
   for (const char* known : {"NATS_MONITOR_PORT ", "NATS_SUMMARIZE_THRESHOLD ", "NATS_AUTO_CREATE_CUSTOMER ",
                             "NATS_ENABLED ", "NATS_SERVERS "})
     CHECK_THAT(err, !Catch::Contains(std::string("[NATS] ") + known));
+}
+
+namespace {
+
+std::filesystem::path spool_of(const std::filesystem::path& database) { return database.string() + "-spool"; }
+
+std::int64_t spooled(const std::filesystem::path& database) {
+  return query_count(spool_of(database), "SELECT count(*) FROM spool");
+}
+
+// Holds the database's write lock while it lives: the writer retries, the
+// events wait in the spool.
+struct WriteLock {
+  explicit WriteLock(const std::filesystem::path& database) : db(database.string(), SQLite::OPEN_READWRITE) {
+    db.setBusyTimeout(5000);
+    db.exec("BEGIN IMMEDIATE");
+  }
+  void release() {
+    if (held) db.exec("ROLLBACK");
+    held = false;
+  }
+  ~WriteLock() { release(); }
+  SQLite::Database db;
+  bool held = true;
+};
+
+}  // namespace
+
+TEST_CASE_METHOD(WithCoreNats, "core NATS: the spool keeps what was received across a SIGKILL, and the restart applies each event once",
+                 "[nats][spool]") {
+  const int total = 5000;
+  std::int64_t at_kill = 0;
+  {
+    Service first(dir, serve_env(server, database), "serve-1");
+    first.require_started();
+    WriteLock lock(database);
+    publish(dir, server, {"--event", "purchase", "--count", std::to_string(total)});
+    REQUIRE(eventually([&] { return spooled(database) == total; }, 30s));
+    CHECK(purchases(database) == 0);
+    lock.release();
+    // Killed once the commits have begun: some events are applied and
+    // still in the spool, the rest not applied at all.
+    REQUIRE(eventually([&] { return purchases(database) >= 1; }, 60s, 2ms));
+    first.process.signal(SIGKILL);
+    REQUIRE(first.process.wait_for(10s) == 128 + SIGKILL);
+    at_kill = purchases(database);
+  }
+  INFO("committed when killed: " << at_kill);
+  CHECK(at_kill < total);
+
+  Service second(dir, serve_env(server, database), "serve-2");
+  second.require_started();
+  CHECK_THAT(second.process.err(), Catch::Contains("events received before the last stop are not applied yet"));
+  REQUIRE(eventually([&] { return purchases(database) == total; }, 60s));
+  REQUIRE(eventually([&] { return spooled(database) == 0; }, 10s));
+  const auto summary = second.stop();
+  CHECK(summary.applied == total - at_kill);
+  CHECK(query_count(database, "SELECT count(*) FROM customer_events WHERE event_type = 'purchase'") == total);
+  CHECK(query_count(database, "SELECT count(*) FROM processed_events") == total);
+  CHECK(query_count(database, "SELECT count(*) FROM dead_letters") == 0);
+  CHECK(std::filesystem::status(spool_of(database)).permissions() ==
+        (std::filesystem::perms::owner_read | std::filesystem::perms::owner_write));
+}
+
+TEST_CASE_METHOD(WithCoreNats, "core NATS: a full-speed burst larger than the client's buffers arrives whole", "[nats][spool]") {
+  Service service(dir, serve_env(server, database));
+  service.require_started();
+  const int total = 40000;  // more than NATS_PENDING_MSGS (16384) and NATS_PENDING_BYTES
+  publish(dir, server, {"--event", "purchase", "--count", std::to_string(total)});
+  REQUIRE(eventually([&] { return purchases(database) == total; }, 120s));
+  const auto summary = service.stop();
+  CHECK(summary.received == total);
+  CHECK(summary.dropped == 0);
+  CHECK(summary.applied == total);
+  CHECK_THAT(service.process.err(), !Catch::Contains("Slow consumer"));
+}
+
+TEST_CASE_METHOD(WithCoreNats, "core NATS: beyond NATS_SPOOL_MAX_BYTES events are dropped, counted and logged", "[nats][spool]") {
+  Service service(dir, serve_env(server, database, {{"NATS_SPOOL_MAX_BYTES", "20000"}}));
+  service.require_started();
+  {
+    WriteLock lock(database);
+    publish(dir, server, {"--event", "purchase", "--count", "200"});
+    REQUIRE(service.process.wait_for_log("[Spool] The spool is full", 20s));
+    CHECK_THAT(service.process.err(), Catch::Contains("NATS_SPOOL_MAX_BYTES=20000"));
+  }
+  REQUIRE(eventually([&] { return spooled(database) == 0 && purchases(database) > 0; }, 60s));
+  const auto summary = service.stop();
+  CHECK(summary.received == 200);
+  CHECK(summary.dropped > 0);
+  CHECK(purchases(database) == 200 - summary.dropped);
+}
+
+TEST_CASE_METHOD(WithCoreNats, "core NATS: two serve of one database spool apart, and one alone applies what both left", "[nats][spool]") {
+  const int total = 2000;
+  {
+    Service first(dir, serve_env(server, database), "serve-1");
+    first.require_started();
+    Service second(dir, serve_env(server, database), "serve-2");
+    second.require_started();
+    CHECK_THAT(second.process.err(), Catch::Contains("holds its spool: using " + spool_of(database).string() + "-2"));
+    WriteLock lock(database);
+    publish(dir, server, {"--event", "purchase", "--count", std::to_string(total)});
+    const std::filesystem::path second_spool = spool_of(database).string() + "-2";
+    REQUIRE(eventually([&] {
+      return spooled(database) + query_count(second_spool, "SELECT count(*) FROM spool") == total;
+    }, 30s));
+    CHECK(spooled(database) > 0);
+    CHECK(query_count(second_spool, "SELECT count(*) FROM spool") > 0);
+    first.process.signal(SIGKILL);
+    second.process.signal(SIGKILL);
+    REQUIRE(first.process.wait_for(10s).has_value());
+    REQUIRE(second.process.wait_for(10s).has_value());
+  }
+  Service alone(dir, serve_env(server, database), "serve-alone");
+  alone.require_started();
+  CHECK_THAT(alone.process.err(), Catch::Contains("Applied what a stopped serve left in " + spool_of(database).string() + "-2"));
+  REQUIRE(eventually([&] { return purchases(database) == total; }, 60s));
+  alone.stop();
+  CHECK(query_count(database, "SELECT count(*) FROM processed_events") == total);
 }

@@ -20,6 +20,7 @@
 #include "sources/nats/nats_config.hpp"
 #include "sources/nats/jetstream_source.hpp"
 #include "sources/nats/nats_source.hpp"
+#include "sources/receive_spool.hpp"
 #include "common.hpp"
 
 namespace customeriq::cli {
@@ -51,7 +52,9 @@ void watch_signals(std::shared_ptr<StopFlag> stop, sigset_t signals) {
   }).detach();
 }
 
-void log_summary(const NatsConfig& config, const NatsStats& stats, const WriterCounters& counters) {
+void log_summary(const NatsConfig& config, NatsStats stats, const WriterCounters& counters,
+                 const ReceiveSpool* spool) {
+  if (spool) stats.dropped += spool->stats().dropped;
   spdlog::info("[NATS] Stopped: {} received, {} applied, {} duplicates, {} dead-lettered, {} dropped, "
                "{} not committed; {} disconnects, {} reconnects",
                stats.received, counters.applied.load(), counters.duplicates.load(),
@@ -62,6 +65,10 @@ void log_summary(const NatsConfig& config, const NatsStats& stats, const WriterC
                  "redelivery, {} ack errors, {} skipped (outside NATS_SUBJECTS)",
                  stats.acked, stats.terminated, stats.nak, stats.ack_errors, stats.skipped);
   }
+  if (spool && spool->stats().pending > 0)
+    spdlog::warn("[Spool] {} events received are not applied yet: they stay in the spool and are applied at "
+                 "the next start",
+                 spool->stats().pending);
 }
 
 // Writer, NATS and process metrics; the HTTP routes add their own.
@@ -179,18 +186,41 @@ int run_serve(Args& args, const GlobalOptions& global) {
                  config.jetstream ? "JetStream (durable consumer " + config.durable + " on stream " +
                                         config.stream + ", ack after commit)"
                                   : "core NATS (queue group " + config.queue_group +
-                                        "; events published while no instance runs are not kept)",
+                                        "; received events are spooled on disk until applied; events "
+                                        "published while no instance runs are not kept)",
                  settings.database.string());
   }
 
+  // Core NATS never redelivers: what it hands us goes to disk first, so a
+  // burst waits there instead of being dropped, and a crash loses nothing
+  // spooled. JetStream keeps the events itself until they are acked.
+  std::unique_ptr<ReceiveSpool> spool;
+  if (config.enabled && !config.jetstream) {
+    try {
+      spool = open_receive_spool(settings.database, config.spool_max_bytes, writer);
+    } catch (const StoreError& error) {
+      std::cerr << "customeriq: " << error.what() << "\n";
+      writer.stop();
+      return kExitStoreError;
+    }
+  }
   std::unique_ptr<EventSource> source;
   if (config.enabled) {
     if (config.jetstream) source = std::make_unique<JetStreamSource>(config, writer, *stop);
-    else source = std::make_unique<NatsSource>(config, writer, *stop);
+    else source = std::make_unique<NatsSource>(config, *spool, *stop);
   }
   std::atomic<bool> source_started{false};
   MetricsRegistry metrics;
   register_metrics(metrics, writer, source.get(), source_started);
+  if (spool) {
+    const ReceiveSpool* spooled = spool.get();
+    metrics.gauge("customeriq_spool_pending_events", "Events received into the spool and not applied yet",
+                  [spooled] { return static_cast<double>(spooled->stats().pending); });
+    metrics.gauge("customeriq_spool_pending_bytes", "Bytes of those events (bounded by NATS_SPOOL_MAX_BYTES)",
+                  [spooled] { return static_cast<double>(spooled->stats().pending_bytes); });
+    metrics.counter_from("customeriq_spool_dropped_total", "Events dropped because the spool was full",
+                         [spooled] { return static_cast<double>(spooled->stats().dropped); });
+  }
   Histogram& commit_seconds = metrics.histogram(
       "customeriq_commit_duration_seconds", "Time to apply and commit one writer transaction",
       {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5});
@@ -267,10 +297,12 @@ int run_serve(Args& args, const GlobalOptions& global) {
   writer.begin_shutdown();
   if (http_service) http_service->stop();
   if (source) source->stop_taking();
+  if (spool) spool->flush();
   writer.flush();
   if (source) source->close();
+  if (spool) spool->stop();
   writer.stop();
-  if (source) log_summary(config, source_started ? source->stats() : NatsStats{}, writer.counters());
+  if (source) log_summary(config, source_started ? source->stats() : NatsStats{}, writer.counters(), spool.get());
   else
     spdlog::info("[HTTP] Stopped: {} applied, {} duplicates, {} dead-lettered, {} not committed",
                  writer.counters().applied.load(), writer.counters().duplicates.load(),
@@ -296,8 +328,11 @@ second signal exits at once. A lost connection is never fatal: it
 reconnects forever with backoff; with no server reachable at start it
 keeps trying. Passwords and tokens are never logged (URLs show ***).
 
-Core NATS (the default): a queue subscription per subject. Events
-published while no instance runs, or dropped as a slow consumer, are LOST.
+Core NATS (the default): a queue subscription per subject; what arrives
+goes first to a spool on disk (the database's path + -spool, bounded by
+NATS_SPOOL_MAX_BYTES), applied from there in order; what is spooled
+survives a crash and is applied at the next start. Events published while
+no instance runs are LOST.
 JetStream (NATS_JETSTREAM=true): a durable pull consumer on a stream; each
 event is acked only after the transaction holding it has committed, so
 nothing is lost across crashes and restarts.

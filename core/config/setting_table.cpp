@@ -51,6 +51,10 @@ constexpr Setting kSettings[] = {
     {.variable = "NATS_PENDING_BYTES", .source_key = "pending_bytes", .kind = integer,
      .default_value = "16777216", .min = 1024, .max = INT_MAX, .applies = Applies::serve_core,
      .description = "Bytes nats.c buffers per subscription before it drops messages; bounds memory."},
+    {.variable = "NATS_SPOOL_MAX_BYTES", .source_key = "spool_max_bytes", .kind = integer,
+     .default_value = "1073741824", .min = 4096, .max = 1LL << 50, .applies = Applies::serve_core,
+     .description = "Bytes of received events the spool on disk (the database's path + `-spool`) keeps "
+                    "until they are applied; beyond it events are dropped, counted and logged."},
 
     {.variable = "NATS_STREAM", .source_key = "stream", .default_value = "CUSTOMER_EVENTS",
      .applies = Applies::serve_jetstream, .description = "The stream to consume."},

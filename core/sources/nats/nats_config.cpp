@@ -142,6 +142,7 @@ NatsConfig read_nats_config(const Json& source, const std::string& source_locati
   const auto integer = [&](const char* variable) { return static_cast<int>(settings.get(variable).integer()); };
   config.pending_msgs = integer("NATS_PENDING_MSGS");
   config.pending_bytes = integer("NATS_PENDING_BYTES");
+  config.spool_max_bytes = static_cast<std::uint64_t>(settings.get("NATS_SPOOL_MAX_BYTES").integer());
 
   config.jetstream = settings.get("NATS_JETSTREAM").boolean();
   {

@@ -4,6 +4,7 @@
 // table (config/setting_table.cpp).
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -35,6 +36,7 @@ struct NatsConfig {
   // messages as a slow consumer.
   int pending_msgs = 0;   // NATS_PENDING_MSGS
   int pending_bytes = 0;  // NATS_PENDING_BYTES: bounds memory
+  std::uint64_t spool_max_bytes = 0;  // NATS_SPOOL_MAX_BYTES: the receive spool on disk
 
   // JetStream mode.
   bool jetstream = false;     // NATS_JETSTREAM
