@@ -223,6 +223,8 @@ std::string EventGenerator::title_text(int min_words, int max_words) {
   return title;
 }
 
+const char* to_string(Mix mix) { return mix == Mix::long_text ? "long" : "seed"; }
+
 bool EventGenerator::next(GeneratedEvent& out) {
   if (seq_ >= options_.events) return false;
   const std::uint64_t seq = seq_++;
@@ -231,7 +233,10 @@ bool EventGenerator::next(GeneratedEvent& out) {
   const char* type = roll < 60 ? "purchase" : roll < 75 ? "support_ticket" : roll < 85 ? "repair"
                      : roll < 95 ? "contact" : "note";
   const std::int64_t timestamp = 1704067200 + static_cast<std::int64_t>(seq) * 7;
-  const auto description_chars = static_cast<std::size_t>(rng_.between(50, 2000));
+  const auto description_chars = static_cast<std::size_t>(
+      options_.mix == Mix::long_text ? rng_.between(50, 2000)
+      : (roll >= 60 && roll < 75 && rng_.chance(0.1)) ? rng_.between(700, 900)
+                                                       : rng_.between(15, 60));
 
   out.seq = seq;
   out.event_id = event_id(options_.seed, seq);

@@ -3,7 +3,7 @@
 //
 // Mix: 60% purchase, 15% support_ticket, 10% repair, 10% contact, 5% note,
 // over `customers` customers (uniform), every event with a unique event_id
-// and a free-text field of 50..2,000 characters (uniform length) made of
+// and a free-text field (see Mix; uniform length) made of
 // Zipf-distributed words from a ~6,000-word vocabulary, so FTS5 sees a
 // realistic mix of very common and rare terms.
 #pragma once
@@ -18,11 +18,20 @@
 
 namespace customeriq::bench {
 
+// long_text: free text of 50..2,000 characters in every event (~1.5 KB
+// per JSON line). seed_sized: events like the seed service's examples,
+// 300-450 bytes: free text of 15..60 characters, and one support ticket in
+// ten with a description of ~800.
+enum class Mix { long_text, seed_sized };
+
 struct GeneratorOptions {
   std::uint64_t events = 200'000;
   std::uint32_t customers = 10'000;
   std::uint64_t seed = 20240101;
+  Mix mix = Mix::long_text;
 };
+
+const char* to_string(Mix mix);  // "long", "seed"
 
 struct GeneratedEvent {
   std::uint64_t seq = 0;     // 0-based

@@ -103,19 +103,20 @@ int run(int argc, char** argv) {
   const Json machine = machine_facts(options.customeriq);
   report.json["machine"] = machine;
   report.json["options"] = {{"events", options.events},           {"customers", options.customers},
-                            {"seed", options.seed},               {"latency_rate", options.latency_rate},
+                            {"seed", options.seed}, {"mix", options.mix},               {"latency_rate", options.latency_rate},
                             {"latency_events", bench.latency_events()}, {"smoke", options.smoke},
                             {"work_dir", options.work_dir.string()}};
   std::cerr << "customeriq_bench: " << machine["nproc"] << " CPUs (" << machine.value("cpu", "?") << "), SQLite "
             << machine["sqlite"].get<std::string>() << ", " << machine["build_type"].get<std::string>()
             << "; work dir " << options.work_dir << "\n";
 
+  const Mix mix = options.mix == "seed" ? Mix::seed_sized : Mix::long_text;
   bench.events_file = options.work_dir / ("events-n" + std::to_string(options.events) + "-c" +
                                           std::to_string(options.customers) + "-s" + std::to_string(options.seed) +
-                                          "-g" + std::to_string(EventGenerator::kVersion) + ".jsonl");
+                                          "-m" + options.mix + "-g" + std::to_string(EventGenerator::kVersion) + ".jsonl");
   if (!fs::exists(bench.events_file)) {
     std::cerr << "generating " << bench.events_file << "\n";
-    write_jsonl(GeneratorOptions{options.events, options.customers, options.seed}, bench.events_file);
+    write_jsonl(GeneratorOptions{options.events, options.customers, options.seed, mix}, bench.events_file);
   }
   report.json["events_file"] = {{"path", bench.events_file.string()}, {"bytes", fs::file_size(bench.events_file)}};
 

@@ -26,6 +26,11 @@ options:
   --events N           events per mode (default 200000)
   --customers N        customers (default 10000)
   --seed N             generator seed (default 20240101)
+  --mix long|seed      the events: long (free text of 50..2,000 characters,
+                       ~1.5 KB per event; the default) or seed (like the
+                       seed service's examples, 300-450 bytes, one ticket
+                       in ten with ~800 characters); each is measured
+                       against the ceiling of the same run and mix
   --work-dir DIR       databases, event files, logs (default /tmp/customeriq-bench)
   --json FILE          also write every figure as JSON
   --latency-rate R     offered events/s in the latency phases (default 5000)
@@ -57,6 +62,11 @@ Options parse_options(int argc, char** argv) {
     } else if (key == "--events") options.events = std::stoull(value());
     else if (key == "--customers") options.customers = static_cast<std::uint32_t>(std::stoul(value()));
     else if (key == "--seed") options.seed = std::stoull(value());
+    else if (key == "--mix") {
+      options.mix = value();
+      if (options.mix != "long" && options.mix != "seed")
+        throw std::invalid_argument("--mix must be long or seed, got '" + options.mix + "'");
+    }
     else if (key == "--work-dir") options.work_dir = value();
     else if (key == "--json") options.json = std::filesystem::absolute(value());
     else if (key == "--latency-rate") options.latency_rate = std::stod(value());

@@ -18,6 +18,7 @@ struct Options {
   std::uint64_t events = 200'000;
   std::uint32_t customers = 10'000;
   std::uint64_t seed = 20240101;
+  std::string mix = "long";  // the generator's mix: long (long text) or seed (seed-sized events)
   std::filesystem::path work_dir = "/tmp/customeriq-bench";
   std::optional<std::filesystem::path> json;
   double latency_rate = 5000;

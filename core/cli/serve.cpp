@@ -179,6 +179,10 @@ int run_serve(Args& args, const GlobalOptions& global) {
   // at most) before it is counted as not committed. JetStream naks it after
   // the default few attempts and redelivers it later.
   if (!config.jetstream) options.transient_retries = 50;
+  // Core NATS drops what is not taken in time, so taking comes first: under
+  // a burst the cores go to receiving into the spool, and the writer (like
+  // the spool's feed) catches up after it.
+  if (config.enabled && !config.jetstream) options.nice = 10;
   WriterThread writer(*pipeline, store, options);
   writer.set_fatal_handler([stop](const std::string&) { stop->request(kExitStoreError); });
   if (config.enabled) {

@@ -45,7 +45,7 @@ constexpr Setting kSettings[] = {
     {.variable = "NATS_QUEUE_GROUP", .source_key = "queue_group", .default_value = "customeriq-service",
      .applies = Applies::serve_core,
      .description = "The queue group; instances in one group share the events."},
-    {.variable = "NATS_PENDING_MSGS", .source_key = "pending_msgs", .kind = integer, .default_value = "16384",
+    {.variable = "NATS_PENDING_MSGS", .source_key = "pending_msgs", .kind = integer, .default_value = "65536",
      .min = 1, .max = INT_MAX, .applies = Applies::serve_core,
      .description = "Messages nats.c buffers per subscription before it drops them (a slow consumer)."},
     {.variable = "NATS_PENDING_BYTES", .source_key = "pending_bytes", .kind = integer,

@@ -1,5 +1,9 @@
 #include "pipeline/writer_thread.hpp"
 
+#include <pthread.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
 #include <algorithm>
 
 #include <spdlog/spdlog.h>
@@ -71,6 +75,8 @@ std::size_t WriterThread::queued() const {
 }
 
 void WriterThread::run() {
+  pthread_setname_np(pthread_self(), "writer");
+  if (options_.nice != 0) setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), options_.nice);
   std::vector<WriteItem> batch;
   batch.reserve(options_.batch_max_events);
   for (;;) {

@@ -37,6 +37,9 @@ struct WriterThreadOptions {
   // them double from 100 ms up to 6.4 s. Once shutdown has begun, a failed
   // batch is not retried.
   int transient_retries = 5;
+  // The writing thread's nice value: above 0, it yields the cores to
+  // threads that must not fall behind (core NATS's receiving side).
+  int nice = 0;
 };
 
 class WriterThread final : public EventSink {

@@ -1,7 +1,9 @@
 #include "sources/receive_spool.hpp"
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -10,7 +12,6 @@
 #include <SQLiteCpp/Database.h>
 #include <SQLiteCpp/Statement.h>
 #include <SQLiteCpp/Transaction.h>
-#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
 #include "backoff.hpp"
@@ -31,24 +32,36 @@ std::size_t size_of(const RawMessage& message) {
   return size;
 }
 
-std::string headers_json(const Headers& headers) {
-  nlohmann::json pairs = nlohmann::json::array();
-  for (const auto& [name, value] : headers) pairs.push_back({name, value});
-  return pairs.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+// Headers as NATS and HTTP write them, one "Name: value\r\n" per line (a
+// value never holds CR or LF): cheaper than JSON for every message.
+std::string header_lines(const Headers& headers) {
+  std::string text;
+  for (const auto& [name, value] : headers) {
+    text += name;
+    text += ": ";
+    text += value;
+    text += "\r\n";
+  }
+  return text;
 }
 
-Headers parse_headers(const std::string& text) {
+Headers parse_header_lines(std::string_view text) {
   Headers headers;
-  const auto pairs = nlohmann::json::parse(text, nullptr, false);
-  if (!pairs.is_array()) return headers;
-  for (const auto& pair : pairs)
-    if (pair.is_array() && pair.size() == 2 && pair[0].is_string() && pair[1].is_string())
-      headers.emplace_back(pair[0].get<std::string>(), pair[1].get<std::string>());
+  while (!text.empty()) {
+    const auto end = text.find("\r\n");
+    const std::string_view line = text.substr(0, end);
+    if (const auto colon = line.find(": "); colon != std::string_view::npos)
+      headers.emplace_back(std::string(line.substr(0, colon)), std::string(line.substr(colon + 2)));
+    if (end == std::string_view::npos) break;
+    text.remove_prefix(end + 2);
+  }
   return headers;
 }
 
 std::unique_ptr<SQLite::Database> open_spool(const std::filesystem::path& path) {
-  auto db = std::make_unique<SQLite::Database>(path.string(), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+  // Each connection is used by one thread only: no per-call mutex.
+  auto db = std::make_unique<SQLite::Database>(path.string(),
+                                               SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE | SQLite::OPEN_NOMUTEX);
   db->setBusyTimeout(10000);
   db->exec("PRAGMA journal_mode=WAL");
   // A commit survives the process (SIGKILL); only an OS crash or power
@@ -139,6 +152,7 @@ void ReceiveSpool::submit(RawMessage message) {
 }
 
 void ReceiveSpool::write_loop() {
+  pthread_setname_np(pthread_self(), "spool-write");
   SQLite::Statement insert(*writer_db_, "INSERT INTO spool (seq, subject, headers, payload) VALUES (?, ?, ?, ?)");
   SQLite::Statement remove(*writer_db_, "DELETE FROM spool WHERE seq <= ?");
   std::deque<Incoming> batch;
@@ -165,7 +179,7 @@ void ReceiveSpool::write_loop() {
           insert.bind(1, static_cast<int64_t>(item.seq));
           insert.bind(2, item.message.subject);
           if (item.message.headers.empty()) insert.bind(3);
-          else insert.bind(3, headers_json(item.message.headers));
+          else insert.bind(3, header_lines(item.message.headers));
           insert.bind(4, item.message.bytes.data(), static_cast<int>(item.message.bytes.size()));
           insert.exec();
           insert.reset();
@@ -209,6 +223,10 @@ void ReceiveSpool::write_loop() {
 }
 
 void ReceiveSpool::feed_loop() {
+  pthread_setname_np(pthread_self(), "spool-feed");
+  // Receiving comes first: when the cores are busy, the feed (and the
+  // pipeline work it does) yields to the threads that take messages in.
+  if (options_.feed_nice != 0) setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), options_.feed_nice);
   SQLite::Statement select(*reader_db_,
                            "SELECT seq, subject, headers, payload FROM spool WHERE seq > ? ORDER BY seq LIMIT ?");
   std::int64_t fed_through;
@@ -246,7 +264,7 @@ void ReceiveSpool::feed_loop() {
       while (select.executeStep()) {
         RawMessage message;
         message.subject = select.getColumn(1).getString();
-        if (!select.getColumn(2).isNull()) message.headers = parse_headers(select.getColumn(2).getString());
+        if (!select.getColumn(2).isNull()) message.headers = parse_header_lines(select.getColumn(2).getString());
         const SQLite::Column payload = select.getColumn(3);
         message.bytes.assign(static_cast<const char*>(payload.getBlob()), static_cast<std::size_t>(payload.getBytes()));
         rows.emplace_back(select.getColumn(0).getInt64(), std::move(message));
@@ -284,7 +302,7 @@ void ReceiveSpool::settled(std::int64_t seq, std::size_t bytes, Outcome outcome)
       if (stats_.pending > 0) --stats_.pending;
     }
   }
-  settled_cv_.notify_all();
+  if (flush_waiters_ > 0) settled_cv_.notify_all();
   if (outcome == Outcome::retry_later) written_.notify_all();
 }
 
@@ -292,7 +310,9 @@ void ReceiveSpool::flush() {
   {
     std::unique_lock lock(mutex_);
     const std::int64_t target = next_seq_ - 1;
+    ++flush_waiters_;
     settled_cv_.wait(lock, [&] { return settled_through_ >= target || failed_seq_ != 0 || stopping_; });
+    --flush_waiters_;
   }
   downstream_.flush();
 }

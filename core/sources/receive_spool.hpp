@@ -33,6 +33,7 @@ struct SpoolOptions {
   std::uint64_t max_bytes = 1ull << 30;  // payloads, subjects and headers spooled and not yet applied
   std::size_t memory_bytes = 8 << 20;    // received, not yet in the file: submit() waits beyond it
   std::size_t feed_batch = 512;          // rows read per step of the feed
+  int feed_nice = 10;                    // the feeding thread's nice value (see feed_loop)
 };
 
 struct SpoolStats {
@@ -97,6 +98,7 @@ class ReceiveSpool final : public EventSink {
   std::int64_t deleted_through_ = 0;   // rows up to it are gone from the file
   std::int64_t failed_seq_ = 0;        // the first seq the writer could not commit, 0 for none
   std::uint64_t pending_bytes_ = 0;
+  int flush_waiters_ = 0;  // settled() wakes flush() only when one waits
   bool stopping_ = false;
   SpoolStats stats_;
   std::atomic<std::int64_t> last_full_log_{0};
