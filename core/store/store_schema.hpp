@@ -14,6 +14,9 @@ namespace customeriq {
 // version a database is at; opening for writing migrates it forward.
 int latest_schema_version();
 
+// Both open connections in SQLite's multi-thread mode (no per-call mutex):
+// a connection must be used by one thread at a time.
+//
 // Opens the database for the one writer, creating what is missing: folders
 // mode 0700 and the file mode 0600 (SQLite gives -wal, -shm and -journal
 // the file's mode), so only the owner can read customers' data. Migrates it
