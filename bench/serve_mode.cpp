@@ -83,11 +83,16 @@ void run_serve(Bench& bench, bool jetstream) {
                       fmt("%.0f", static_cast<double>(published.load()) / std::max(1e-9, publish_seconds)) + " ev/s)");
   if (lost)
     row.notes.push_back(std::to_string(lost) + " of " + std::to_string(events) + " events not committed (" +
-                        (jetstream ? "LOST: JetStream must lose nothing" : "core NATS drops as slow consumer") + ")");
+                        (jetstream ? "LOST: JetStream must lose nothing"
+                                   : "LOST: dropped before they reached the spool, or beyond NATS_SPOOL_MAX_BYTES") +
+                        ")");
   else
     row.notes.push_back("nothing lost");
   if (!exit.ok()) row.notes.push_back("serve ended with " + exit.describe());
-  if (jetstream && lost) bench.report.failures.push_back("(d) JetStream lost " + std::to_string(lost) + " events");
+  // Neither mode may lose a burst: JetStream keeps it in the stream, core
+  // NATS in the spool.
+  if (lost) bench.report.failures.push_back("(" + key + ") " + (jetstream ? "JetStream" : "core NATS") + " lost " +
+                                            std::to_string(lost) + " events");
   row.bytes_per_event = -1;
   if (row.events) row.bytes_per_event = static_cast<double>(checkpointed_size(harness.db())) / static_cast<double>(row.events);
   bench.report.rows.push_back(std::move(row));
