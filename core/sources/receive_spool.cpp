@@ -177,10 +177,16 @@ void ReceiveSpool::write_loop() {
         SQLite::Transaction transaction(*writer_db_);
         for (const Incoming& item : batch) {
           insert.bind(1, static_cast<int64_t>(item.seq));
-          insert.bind(2, item.message.subject);
-          if (item.message.headers.empty()) insert.bind(3);
-          else insert.bind(3, header_lines(item.message.headers));
-          insert.bind(4, item.message.bytes.data(), static_cast<int>(item.message.bytes.size()));
+          // The batch outlives each exec: nothing needs copying into SQLite.
+          insert.bindNoCopy(2, item.message.subject);
+          std::string headers;
+          if (item.message.headers.empty()) {
+            insert.bind(3);
+          } else {
+            headers = header_lines(item.message.headers);
+            insert.bindNoCopy(3, headers);
+          }
+          insert.bindNoCopy(4, item.message.bytes.data(), static_cast<int>(item.message.bytes.size()));
           insert.exec();
           insert.reset();
         }
