@@ -117,8 +117,9 @@ void WriterThread::run() {
       spent_.push_back(std::move(batch));
     }
     drained_.notify_all();
+    // Grown as it fills, not reserved: reserving a full batch is a fresh
+    // mmap'ed block for every (often tiny) batch.
     batch = std::vector<WriteItem>();
-    batch.reserve(options_.batch_max_events);
   }
 }
 
