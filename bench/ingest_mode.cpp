@@ -1,5 +1,6 @@
 // (b) `customeriq ingest FILE`: the real binary on the whole event file,
 // timed as a process (start-up included).
+#include <algorithm>
 #include <stdexcept>
 
 #include "db_facts.hpp"
@@ -32,8 +33,10 @@ void run_ingest(Bench& bench, bool tuned) {
   Bench::rss_from_samples(row, rss.samples());
   row.extra["cpu_seconds"] = exit.cpu_seconds();
   row.extra["summary"] = read_first_line(bench.log(log_name + ".out"), "ingested");
+  row.extra["events_per_cpu_second"] = static_cast<double>(row.events) / std::max(1e-9, exit.cpu_seconds());
   row.notes.push_back("wall time of the process (start-up included); CPU " + fmt("%.1f", exit.cpu_seconds()) +
-                      " s on " + fmt("%.1f", exit.wall_seconds) + " s wall");
+                      " s on " + fmt("%.1f", exit.wall_seconds) + " s wall: " +
+                      fmt("%.0f", row.extra["events_per_cpu_second"].get<double>()) + " events per CPU-second");
   bench.finish_db_row(row, db_path);
   bench.report.rows.push_back(std::move(row));
 }

@@ -1,6 +1,7 @@
 // (c) serve with core NATS and (d) serve with JetStream: the bench publishes
 // the whole event file as fast as it can, and times until the last row
 // commits (or nothing more comes).
+#include <algorithm>
 #include <atomic>
 #include <fstream>
 #include <thread>
@@ -76,6 +77,10 @@ void run_serve(Bench& bench, bool jetstream) {
   row.extra["publish_errors"] = publisher.errors();
   row.extra["not_committed"] = lost;
   row.extra["serve_exit"] = exit.describe();
+  row.extra["cpu_seconds"] = exit.cpu_seconds();
+  row.extra["events_per_cpu_second"] = static_cast<double>(row.events) / std::max(1e-9, exit.cpu_seconds());
+  row.notes.push_back("serve used " + fmt("%.1f", exit.cpu_seconds()) + " s of CPU: " +
+                      fmt("%.0f", row.extra["events_per_cpu_second"].get<double>()) + " events per CPU-second");
   row.extra["serve_summary"] = last_lines(bench.log(key + "-serve.out"), 3) + last_lines(bench.log(key + "-serve.log"), 3);
   row.extra["slow_consumer_log_lines"] = count_matching_lines(bench.log(key + "-serve.log"), "low consumer");
   note_drops(row);
