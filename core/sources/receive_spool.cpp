@@ -332,8 +332,23 @@ void ReceiveSpool::stop() {
   written_.notify_all();
   room_.notify_all();
   settled_cv_.notify_all();
-  if (writer_thread_.joinable()) writer_thread_.join();
   if (feeder_thread_.joinable()) feeder_thread_.join();
+  // What was fed settles before the spool goes: the acks of events still in
+  // the writer's queue call settled() on this object.
+  downstream_.flush();
+  if (writer_thread_.joinable()) writer_thread_.join();
+  try {
+    SQLite::Statement remove(*writer_db_, "DELETE FROM spool WHERE seq <= ?");
+    std::lock_guard lock(mutex_);
+    if (settled_through_ > deleted_through_) {
+      remove.bind(1, static_cast<int64_t>(settled_through_));
+      remove.exec();
+      deleted_through_ = settled_through_;
+    }
+  } catch (const SQLite::Exception& error) {
+    // They are applied again at the next start, as duplicates.
+    spdlog::warn("[Spool] Cannot delete applied events from {}: {}", options_.path.string(), error.what());
+  }
 }
 
 SpoolStats ReceiveSpool::stats() const {

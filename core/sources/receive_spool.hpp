@@ -71,8 +71,9 @@ class ReceiveSpool final : public EventSink {
   // downstream and settled (or could not be committed: it stays spooled).
   void flush() override;
 
-  // Stops writing and feeding. What is not settled stays in the file for
-  // the next run.
+  // Stops writing and feeding, waits for what was fed to settle
+  // (downstream flush), and deletes what was applied. What is not settled
+  // stays in the file for the next run.
   void stop();
 
   SpoolStats stats() const;
