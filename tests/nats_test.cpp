@@ -907,8 +907,9 @@ TEST_CASE_METHOD(WithCoreNats, "the README's steps give each seed event once: pu
   service.require_started();
   publish(dir, server, {"--all"});
   REQUIRE(eventually([&] { return query_count(database, "SELECT count(*) FROM customer_events WHERE event_type IN ('purchase','support_ticket','repair')") == 3; }, 20s));
-  const auto published = query_count(database, "SELECT count(*) FROM customer_events");
+  // Counted once serve has stopped: by then every event of --all is in.
   service.stop();
+  const auto published = query_count(database, "SELECT count(*) FROM customer_events");
 
   auto ingested = run_process(CUSTOMERIQ_BINARY,
                               {"--db", database.string(), "ingest", (source_dir() / "examples/events/seed.jsonl").string()},
