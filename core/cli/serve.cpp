@@ -54,7 +54,8 @@ void watch_signals(std::shared_ptr<StopFlag> stop, sigset_t signals) {
 
 void log_summary(const NatsConfig& config, NatsStats stats, const WriterCounters& counters,
                  const ReceiveSpool* spool) {
-  if (spool) stats.dropped += spool->stats().dropped;
+  const SpoolStats spooled = spool ? spool->stats() : SpoolStats{};
+  stats.dropped += spooled.dropped;
   spdlog::info("[NATS] Stopped: {} received, {} applied, {} duplicates, {} dead-lettered, {} dropped, "
                "{} not committed; {} disconnects, {} reconnects",
                stats.received, counters.applied.load(), counters.duplicates.load(),
@@ -65,10 +66,10 @@ void log_summary(const NatsConfig& config, NatsStats stats, const WriterCounters
                  "redelivery, {} ack errors, {} skipped (outside NATS_SUBJECTS)",
                  stats.acked, stats.terminated, stats.nak, stats.ack_errors, stats.skipped);
   }
-  if (spool && spool->stats().pending > 0)
+  if (spooled.pending > 0)
     spdlog::warn("[Spool] {} events received are not applied yet: they stay in the spool and are applied at "
                  "the next start",
-                 spool->stats().pending);
+                 spooled.pending);
 }
 
 // Writer, NATS and process metrics; the HTTP routes add their own.

@@ -434,6 +434,14 @@ Response mcp_refusal(int status, std::string_view message) {
   return Response::json(status, mcp::error_response(nullptr, mcp::kInvalidRequest, message));
 }
 
+// 202 without a body: a notification or a response, taken.
+Response mcp_accepted() {
+  Response accepted;
+  accepted.status = 202;
+  accepted.content_type.clear();
+  return accepted;
+}
+
 }  // namespace
 
 // The Streamable HTTP transport, answering with JSON (never a stream) and
@@ -446,7 +454,7 @@ void Api::mcp(Request& request, std::shared_ptr<Responder> responder) {
     const std::string* host = request.header("host");
     std::string own = host ? ascii_lower(*host) : std::string();
     if (own.ends_with(":80")) own.resize(own.size() - 3);
-    if (origin_authority(*origin).empty() || origin_authority(*origin) != own)
+    if (const std::string authority = origin_authority(*origin); authority.empty() || authority != own)
       return responder->respond(mcp_refusal(403, "requests from the origin '" + excerpt(*origin, 80) +
                                                      "' are refused: /mcp answers its own origin only"));
   }
@@ -472,22 +480,11 @@ void Api::mcp(Request& request, std::shared_ptr<Responder> responder) {
   if (message.is_discarded())
     return responder->respond(Response::json(
         400, mcp::error_response(nullptr, mcp::kParseError, "the body is not JSON: " + excerpt(request.body, 60))));
-  if (!mcp::McpServer::expects_answer(message)) {
-    Response accepted;
-    accepted.status = 202;
-    accepted.content_type.clear();
-    return responder->respond(std::move(accepted));
-  }
+  if (!mcp::McpServer::expects_answer(message)) return responder->respond(mcp_accepted());
   // The server keeps no state: a copy outlives this Api on the read pool.
   read(responder, [server = mcp_server_, message = std::move(message)](StoreReader& reader) {
     auto answer = server.handle(message, reader);
-    if (!answer) {
-      Response accepted;
-      accepted.status = 202;
-      accepted.content_type.clear();
-      return accepted;
-    }
-    return Response::json(200, *answer);
+    return answer ? Response::json(200, *answer) : mcp_accepted();
   });
 }
 

@@ -165,6 +165,29 @@ Json next_call_schema() {
               {"properties", {{"name", {{"type", "string"}}}, {"arguments", {{"type", "object"}}}}}};
 }
 
+// A paged answer: its fields, then where the next page starts and the call
+// that reads it (both null on the last page).
+Json paged(Json fields, const std::optional<std::string>& cursor, Json call) {
+  fields["next_cursor"] = cursor ? Json(*cursor) : Json(nullptr);
+  fields["next_call"] = std::move(call);
+  return fields;
+}
+
+// The output schema of a paged answer: its own properties and the two above.
+Json paged_schema(Json properties, Json required) {
+  properties["next_cursor"] = kNullableString;
+  properties["next_call"] = next_call_schema();
+  required.push_back("next_cursor");
+  required.push_back("next_call");
+  return Json{{"type", "object"}, {"properties", std::move(properties)}, {"required", std::move(required)}};
+}
+
+// The store page's own cursor, when it has one.
+std::optional<std::string> cursor_of(const Json& page) {
+  if (!page["next_cursor"].is_string()) return std::nullopt;
+  return page["next_cursor"].get<std::string>();
+}
+
 Json string_schema(const char* description, std::size_t max_chars) {
   return Json{{"type", "string"}, {"minLength", 1}, {"maxLength", max_chars}, {"description", description}};
 }
@@ -347,7 +370,7 @@ ToolResult get_customer_timeline(StoreReader& reader, const Json& raw) {
     lines += line;
     events.push_back(std::move(event));
   }
-  if (!cursor && !(*page)["next_cursor"].is_null()) cursor = (*page)["next_cursor"].get<std::string>();
+  if (!cursor) cursor = cursor_of(*page);
 
   Json follow_arguments = {{"customer_id", id}, {"limit", query.limit}};
   if (!query.types.empty()) follow_arguments["types"] = query.types;
@@ -357,10 +380,7 @@ ToolResult get_customer_timeline(StoreReader& reader, const Json& raw) {
                                     : std::to_string(events.size()) + (events.size() == 1 ? " event of " : " events of ") + one_line(id, 200) +
                                           ", newest first:\n" + lines;
   text += next_call_line(call, "events");
-  return ToolResult{text, Json{{"customer_id", id},
-                               {"events", std::move(events)},
-                               {"next_cursor", cursor ? Json(*cursor) : Json(nullptr)},
-                               {"next_call", std::move(call)}}};
+  return ToolResult{text, paged({{"customer_id", id}, {"events", std::move(events)}}, cursor, std::move(call))};
 }
 
 Tool get_customer_timeline_tool() {
@@ -379,7 +399,7 @@ Tool get_customer_timeline_tool() {
                       {"items", {{"type", "string"}, {"minLength", 1}, {"maxLength", 64}}},
                       {"description", "only events of these types"}}}},
                    {"customer_id"}),
-      object_schema(
+      paged_schema(
           {{"customer_id", {{"type", "string"}}},
            {"events",
             {{"type", "array"},
@@ -393,10 +413,8 @@ Tool get_customer_timeline_tool() {
                                       {"source_service", kNullableString},
                                       {"original_id", kNullableString},
                                       {"agent_notes", kNullableString}},
-                                     {"id", "event_type", "event_date"})}}},
-           {"next_cursor", kNullableString},
-           {"next_call", next_call_schema()}},
-          {"customer_id", "events", "next_cursor", "next_call"}),
+                                     {"id", "event_type", "event_date"})}}}},
+          {"customer_id", "events"}),
       get_customer_timeline};
 }
 
@@ -468,9 +486,7 @@ ToolResult search_customer_data(StoreReader& reader, const Json& raw) {
   text += next_call_line(call, "hits");
   if (!cursor && index >= kMaxSearchDepth && index < ranked.size())
     text += "\n(Only the first " + std::to_string(kMaxSearchDepth) + " hits are paged: narrow the query.)\n";
-  return ToolResult{text, Json{{"hits", std::move(hits)},
-                               {"next_cursor", cursor ? Json(*cursor) : Json(nullptr)},
-                               {"next_call", std::move(call)}}};
+  return ToolResult{text, paged({{"hits", std::move(hits)}}, cursor, std::move(call))};
 }
 
 Tool search_customer_data_tool() {
@@ -484,7 +500,7 @@ Tool search_customer_data_tool() {
                     {"limit", integer_schema("hits per page", 1, kMaxSearchHits, kDefaultSearchHits)},
                     {"cursor", kCursorArgument}},
                    {"query"}),
-      object_schema(
+      paged_schema(
           {{"hits",
             {{"type", "array"},
              {"items", object_schema({{"kind", {{"type", "string"}, {"enum", {"event", "knowledge", "customer"}}}},
@@ -493,10 +509,8 @@ Tool search_customer_data_tool() {
                                       {"title", kNullableString},
                                       {"snippet", kNullableString},
                                       {"rank", {{"type", "number"}}}},
-                                     {"kind", "id", "customer_id"})}}},
-           {"next_cursor", kNullableString},
-           {"next_call", next_call_schema()}},
-          {"hits", "next_cursor", "next_call"}),
+                                     {"kind", "id", "customer_id"})}}}},
+          {"hits"}),
       search_customer_data};
 }
 
@@ -548,13 +562,13 @@ ToolResult list_open_work_orders(StoreReader& reader, const Json& raw) {
       // The store's keyset is where the last order shown stands: the
       // page of just those orders ends there.
       const Json shown_page = reader.open_work_orders_page(customer_id, orders.size(), given_cursor).value();
-      if (shown_page["next_cursor"].is_string()) cursor = shown_page["next_cursor"].get<std::string>();
+      cursor = cursor_of(shown_page);
       break;
     }
     lines += line;
     orders.push_back(std::move(order));
   }
-  if (!cursor && !(*page)["next_cursor"].is_null()) cursor = (*page)["next_cursor"].get<std::string>();
+  if (!cursor) cursor = cursor_of(*page);
   Json follow_arguments = {{"limit", limit}};
   if (customer_id) follow_arguments["customer_id"] = *customer_id;
   Json call = next_call("list_open_work_orders", std::move(follow_arguments), cursor);
@@ -568,10 +582,7 @@ ToolResult list_open_work_orders(StoreReader& reader, const Json& raw) {
                                     : std::string()) +
                                ":\n" + lines;
   text += next_call_line(call, "work orders");
-  return ToolResult{text, Json{{"work_orders", std::move(orders)},
-                               {"total", total},
-                               {"next_cursor", cursor ? Json(*cursor) : Json(nullptr)},
-                               {"next_call", std::move(call)}}};
+  return ToolResult{text, paged({{"work_orders", std::move(orders)}, {"total", total}}, cursor, std::move(call))};
 }
 
 Tool list_open_work_orders_tool() {
@@ -584,7 +595,7 @@ Tool list_open_work_orders_tool() {
                     {"limit", integer_schema("work orders per page", 1, kMaxWorkOrders, kDefaultWorkOrders)},
                     {"cursor", kCursorArgument}},
                    Json::array()),
-      object_schema(
+      paged_schema(
           {{"work_orders",
             {{"type", "array"},
              {"items", object_schema({{"id", {{"type", "string"}}},
@@ -598,10 +609,8 @@ Tool list_open_work_orders_tool() {
                                       {"age_days", kNullableInteger},
                                       {"cost", kNullableNumber}},
                                      {"id", "customer_id"})}}},
-           {"total", {{"type", "integer"}, {"description", "open work orders in all, on every page"}}},
-           {"next_cursor", kNullableString},
-           {"next_call", next_call_schema()}},
-          {"work_orders", "total", "next_cursor", "next_call"}),
+           {"total", {{"type", "integer"}, {"description", "open work orders in all, on every page"}}}},
+          {"work_orders", "total"}),
       list_open_work_orders};
 }
 

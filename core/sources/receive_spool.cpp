@@ -107,7 +107,7 @@ ReceiveSpool::ReceiveSpool(SpoolOptions options, EventSink& downstream)
       written_through_ = left.getColumn(2).getInt64();
       next_seq_ = written_through_ + 1;
       pending_bytes_ = static_cast<std::uint64_t>(left.getColumn(3).getInt64());
-      stats_.pending = stats_.left_by_last_run = static_cast<std::uint64_t>(rows);
+      stats_.left_by_last_run = static_cast<std::uint64_t>(rows);
       spdlog::info("[Spool] {} events received before the last stop are not applied yet: applying them first",
                    rows);
     }
@@ -133,9 +133,8 @@ void ReceiveSpool::submit(RawMessage message) {
   if (stopping_) throw std::logic_error("ReceiveSpool::submit after stop");
   if (pending_bytes_ + size > options_.max_bytes) {
     ++stats_.dropped;
-    const auto now = std::chrono::steady_clock::now().time_since_epoch().count();
-    const auto last = last_full_log_.load();
-    if (last == 0 || now - last >= std::chrono::steady_clock::duration(5s).count()) {
+    const auto now = std::chrono::steady_clock::now();
+    if (!last_full_log_ || now - *last_full_log_ >= 5s) {
       last_full_log_ = now;
       spdlog::warn("[Spool] The spool is full ({} bytes of events not applied yet, NATS_SPOOL_MAX_BYTES={}): "
                    "dropping events ({} so far); core NATS will not redeliver them",
@@ -147,7 +146,6 @@ void ReceiveSpool::submit(RawMessage message) {
   incoming_.push_back(Incoming{next_seq_++, std::move(message), size});
   incoming_bytes_ += size;
   pending_bytes_ += size;
-  ++stats_.pending;
   if (incoming_.size() == 1) wake_writer_.notify_one();
 }
 
@@ -305,7 +303,6 @@ void ReceiveSpool::settled(std::int64_t seq, std::size_t bytes, Outcome outcome)
     } else if (failed_seq_ == 0 && seq == settled_through_ + 1) {
       settled_through_ = seq;
       pending_bytes_ -= std::min<std::uint64_t>(pending_bytes_, bytes);
-      if (stats_.pending > 0) --stats_.pending;
     }
   }
   if (flush_waiters_ > 0) settled_cv_.notify_all();
@@ -354,6 +351,9 @@ void ReceiveSpool::stop() {
 SpoolStats ReceiveSpool::stats() const {
   std::lock_guard lock(mutex_);
   SpoolStats stats = stats_;
+  // Seqs are given without gaps and settle in order: what is pending is
+  // everything after the last one settled.
+  stats.pending = static_cast<std::uint64_t>(next_seq_ - 1 - settled_through_);
   stats.pending_bytes = pending_bytes_;
   return stats;
 }

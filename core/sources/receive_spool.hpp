@@ -10,13 +10,14 @@
 // and logged.
 #pragma once
 
-#include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <filesystem>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "event_sink.hpp"
@@ -102,7 +103,7 @@ class ReceiveSpool final : public EventSink {
   int flush_waiters_ = 0;  // settled() wakes flush() only when one waits
   bool stopping_ = false;
   SpoolStats stats_;
-  std::atomic<std::int64_t> last_full_log_{0};
+  std::optional<std::chrono::steady_clock::time_point> last_full_log_;
 
   std::thread writer_thread_, feeder_thread_;
 };
