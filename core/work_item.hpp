@@ -2,6 +2,7 @@
 // decoded-and-handled items the writer commits.
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -51,11 +52,21 @@ struct DeadLetter {
   std::string idempotency_key;  // when it could be computed
 };
 
+// The JSON text the writer binds for one mutation's JSON fields, made on a
+// pipeline thread: [0] metadata (tags for AddKnowledge and UpdateCustomer),
+// [1] UpdateCustomer's custom_fields. nullopt where the field is absent.
+using MutationJsonText = std::array<std::optional<std::string>, 2>;
+
 struct HandledEvent {
   sdk::Event event;
   std::string handler_id;
   std::vector<sdk::Mutation> mutations;
+  // One entry per mutation, or empty: the writer then serialises itself.
+  std::vector<MutationJsonText> json_text;
 };
+
+// The JSON text of each mutation's JSON fields, for HandledEvent::json_text.
+std::vector<MutationJsonText> json_text_of(const std::vector<sdk::Mutation>& mutations);
 
 // One unit of work for the writer.
 struct WriteItem {

@@ -38,6 +38,7 @@ inline WriterThreadOptions writer_options(const PipelineConfig& config) {
   options.batch_max_events = config.batch_max_events;
   options.batch_max_delay = std::chrono::milliseconds(config.batch_max_delay_ms);
   options.queue_capacity = config.queue_capacity;
+  options.pipeline_threads = config.pipeline_threads;
   return options;
 }
 

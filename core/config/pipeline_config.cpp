@@ -198,7 +198,7 @@ PipelineConfig load_pipeline_config(const std::filesystem::path& file) {
   }
 
   if (const auto writer = root["writer"]) {
-    reader.expect_keys(writer, "writer", {"batch_max_events", "batch_max_delay_ms", "queue_capacity"});
+    reader.expect_keys(writer, "writer", {"batch_max_events", "batch_max_delay_ms", "queue_capacity", "pipeline_threads"});
     if (writer["batch_max_events"])
       config.batch_max_events = static_cast<std::size_t>(
           reader.integer(writer["batch_max_events"], "writer.batch_max_events", 1, 100000));
@@ -208,6 +208,9 @@ PipelineConfig load_pipeline_config(const std::filesystem::path& file) {
     if (writer["queue_capacity"])
       config.queue_capacity = static_cast<std::size_t>(
           reader.integer(writer["queue_capacity"], "writer.queue_capacity", 1, 10000000));
+    if (writer["pipeline_threads"])
+      config.pipeline_threads = static_cast<std::size_t>(
+          reader.integer(writer["pipeline_threads"], "writer.pipeline_threads", 0, 64));
   }
 
   if (const auto source = root["source"]) {

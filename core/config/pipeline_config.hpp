@@ -40,6 +40,7 @@ struct PipelineConfig {
   std::size_t batch_max_events = 1000;
   int batch_max_delay_ms = 0;
   std::size_t queue_capacity = 2000;
+  std::size_t pipeline_threads = 0;  // 0: one per core
   Json source = Json::object();  // the `source:` block, read by `customeriq serve`
   std::string source_location;
 };

@@ -84,6 +84,30 @@ Pipeline::Pipeline(PipelineConfig config, std::optional<std::size_t> threshold_o
   }
 }
 
+std::vector<MutationJsonText> json_text_of(const std::vector<sdk::Mutation>& mutations) {
+  auto text = [](const std::optional<sdk::Json>& value) -> std::optional<std::string> {
+    if (!value) return std::nullopt;
+    return value->dump();
+  };
+  std::vector<MutationJsonText> texts;
+  texts.reserve(mutations.size());
+  for (const auto& mutation : mutations) {
+    MutationJsonText& entry = texts.emplace_back();
+    if (const auto* m = std::get_if<sdk::UpdateCustomer>(&mutation)) {
+      entry = {text(m->tags), text(m->custom_fields)};
+    } else if (const auto* m = std::get_if<sdk::AppendTimelineEvent>(&mutation)) {
+      entry[0] = m->metadata.dump();
+    } else if (const auto* m = std::get_if<sdk::UpsertPurchase>(&mutation)) {
+      entry[0] = m->metadata.dump();
+    } else if (const auto* m = std::get_if<sdk::UpsertWorkOrder>(&mutation)) {
+      entry[0] = text(m->metadata);
+    } else if (const auto* m = std::get_if<sdk::AddKnowledge>(&mutation)) {
+      entry[0] = m->tags.dump();
+    }
+  }
+  return texts;
+}
+
 WriteItem Pipeline::process(RawMessage message) const {
   WriteItem item;
   item.ack = std::move(message.ack);
@@ -115,6 +139,7 @@ WriteItem Pipeline::process(RawMessage message) const {
   handled.handler_id = route->plugin->id();
   try {
     handled.mutations = route->handler->handle(event, *route->context);
+    handled.json_text = json_text_of(handled.mutations);
   } catch (const sdk::InvalidEvent& error) {
     return dead_letter("invalid " + event.event_type + " event (plugin " + handled.handler_id + "): " + error.what());
   } catch (const std::exception& error) {

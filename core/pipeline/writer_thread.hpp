@@ -1,5 +1,6 @@
-// WriterThread: the bounded queue in front of the store and the one thread
-// that commits it, many events per transaction.
+// WriterThread: the pipeline threads that decode and handle events in
+// parallel, the bounded queue in front of the store, and the one thread that
+// commits it, many events per transaction, in the order they were submitted.
 #pragma once
 
 #include <atomic>
@@ -32,6 +33,11 @@ struct WriterThreadOptions {
   std::size_t batch_max_events = 1000;
   std::chrono::milliseconds batch_max_delay{0};
   std::size_t queue_capacity = 2000;
+  // Threads that run submitted messages through the pipeline (decode, route,
+  // handler, the text the writer binds), in parallel; their results reach
+  // the writer in submission order whatever thread finishes first. 0: one
+  // per core.
+  std::size_t pipeline_threads = 0;
   // Attempts at a batch that fails with a transient store error (busy,
   // locked, disk full) before its items get retry_later; the waits between
   // them double from 100 ms up to 6.4 s. Once shutdown has begun, a failed
@@ -53,8 +59,9 @@ class WriterThread final : public EventSink {
   WriterThread(const WriterThread&) = delete;
   WriterThread& operator=(const WriterThread&) = delete;
 
-  // Runs the message through the pipeline on the calling thread and queues
-  // the result. Blocks while the queue is full (backpressure). Any thread.
+  // Queues the message for a pipeline thread; its result is committed after
+  // that of every message submitted before it. Blocks while the queue is
+  // full (backpressure). Any thread.
   void submit(RawMessage message) override;
 
   // Returns once everything submitted before the call is committed and acked.
@@ -83,6 +90,8 @@ class WriterThread final : public EventSink {
 
  private:
   void run();
+  void run_pipeline();
+  bool front_ready() const { return !queue_.empty() && queue_.front().has_value(); }
   void commit(std::vector<WriteItem>& batch);
   std::vector<Outcome> apply_with_retries(const std::vector<WriteItem>& batch);
 
@@ -96,7 +105,14 @@ class WriterThread final : public EventSink {
 
   mutable std::mutex mutex_;
   std::condition_variable not_empty_, not_full_, drained_;
-  std::deque<WriteItem> queue_;
+  // In submission order; a slot stays empty until its pipeline thread fills
+  // it, and the writer takes only the filled front. std::deque keeps the
+  // slots in place while both ends move, so a pipeline thread holds a
+  // pointer to its own.
+  std::deque<std::optional<WriteItem>> queue_;
+  std::deque<std::pair<RawMessage, std::optional<WriteItem>*>> inbox_;  // not yet taken by a pipeline thread
+  std::condition_variable inbox_ready_;
+  std::size_t ready_slots_ = 0;  // filled slots in queue_
   std::vector<std::vector<WriteItem>> spent_;  // committed batches, freed by the next submit() (or when idle)
   std::uint64_t submitted_ = 0, settled_ = 0;
   std::uint64_t flush_target_ = 0;  // a flush() waits until settled_ reaches it
@@ -105,6 +121,7 @@ class WriterThread final : public EventSink {
   std::condition_variable shutdown_;     // wakes a retry backoff
   std::optional<std::string> fatal_error_;
   std::thread thread_;
+  std::vector<std::thread> pipeline_threads_;
 };
 
 }  // namespace customeriq

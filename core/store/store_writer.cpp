@@ -66,9 +66,18 @@ void bind_optional(SQLite::Statement& statement, int index, const std::optional<
   if (value) statement.bind(index, static_cast<int64_t>(*value));
   else statement.bind(index);
 }
-void bind_json(SQLite::Statement& statement, int index, const std::optional<sdk::Json>& value) {
-  if (value) statement.bind(index, value->dump());
-  else statement.bind(index);
+// Binds a mutation's JSON field: the text a pipeline thread prepared
+// (slot of MutationJsonText), or the field serialised here.
+void bind_json(SQLite::Statement& statement, int index, const MutationJsonText* prepared, std::size_t slot,
+               const std::optional<sdk::Json>& value) {
+  if (!value) statement.bind(index);
+  else if (prepared && (*prepared)[slot]) statement.bindNoCopy(index, *(*prepared)[slot]);
+  else statement.bind(index, value->dump());
+}
+void bind_json(SQLite::Statement& statement, int index, const MutationJsonText* prepared, std::size_t slot,
+               const sdk::Json& value) {
+  if (prepared && (*prepared)[slot]) statement.bindNoCopy(index, *(*prepared)[slot]);
+  else statement.bind(index, value.dump());
 }
 
 // Runs a write statement once and leaves it ready for the next call, also
@@ -354,8 +363,11 @@ Outcome StoreWriter::apply_event(const HandledEvent& handled, const WriteItem& i
 
   AppliedEvent applying{event, resolve_customer(event), unix_now()};
   ensure_customer(applying);
-  for (const sdk::Mutation& mutation : handled.mutations)
-    std::visit([&](const auto& m) { apply(m, applying); }, mutation);
+  const bool prepared = handled.json_text.size() == handled.mutations.size();
+  for (std::size_t i = 0; i < handled.mutations.size(); ++i) {
+    applying.json_text = prepared ? &handled.json_text[i] : nullptr;
+    std::visit([&](const auto& m) { apply(m, applying); }, handled.mutations[i]);
+  }
   if (applying.customer_changed) {
     s.customer_row.bind(1, applying.customer_id);
     record_change("customer.updated", kCustomerRow, s.customer_row, applying);
@@ -378,8 +390,8 @@ void StoreWriter::apply(const sdk::UpdateCustomer& m, AppliedEvent& applying) {
   bind_optional(q, 4, m.phone);
   bind_optional(q, 5, m.company);
   bind_optional(q, 6, m.status);
-  bind_json(q, 7, m.tags);
-  bind_json(q, 8, m.custom_fields);
+  bind_json(q, 7, applying.json_text, 0, m.tags);
+  bind_json(q, 8, applying.json_text, 1, m.custom_fields);
   q.bind(9, static_cast<int64_t>(applying.now));
   if (run(q) > 0) applying.customer_changed = true;
   if (m.name || m.email || m.company) changed_customers_.insert(applying.customer_id);
@@ -395,7 +407,7 @@ void StoreWriter::apply(const sdk::AppendTimelineEvent& m, AppliedEvent& applyin
   bind_optional(q, 5, m.description);
   bind_optional(q, 6, m.amount);
   bind_optional(q, 7, m.status);
-  q.bind(8, m.metadata.dump());
+  bind_json(q, 8, applying.json_text, 0, m.metadata);
   bind_optional(q, 9, m.agent_notes);
   q.bind(10, event.source_service);
   q.bindNoCopy(11, event.raw);
@@ -433,7 +445,7 @@ void StoreWriter::apply(const sdk::UpsertPurchase& m, AppliedEvent& applying) {
   q.bind(7, m.total);
   q.bind(8, static_cast<int64_t>(m.purchase_date.value_or(applying.event.timestamp)));
   bind_optional(q, 9, m.warranty_expires);
-  q.bind(10, m.metadata.dump());
+  bind_json(q, 10, applying.json_text, 0, m.metadata);
   q.bind(11, static_cast<int64_t>(applying.now));
   run(q);
   adjust_lifetime_value(m.total, applying);
@@ -455,7 +467,7 @@ void StoreWriter::apply(const sdk::UpsertWorkOrder& m, AppliedEvent& applying) {
   q.bind(9, static_cast<int64_t>(m.created_date.value_or(applying.event.timestamp)));
   bind_optional(q, 10, m.completed_date);
   bind_optional(q, 11, m.cost);
-  bind_json(q, 12, m.metadata);
+  bind_json(q, 12, applying.json_text, 0, m.metadata);
   q.bind(13, applying.event.event_type);
   if (run(q) == 0) {
     s.work_order_owner.bind(1, m.work_order_id);
@@ -475,7 +487,7 @@ void StoreWriter::apply(const sdk::AddKnowledge& m, AppliedEvent& applying) {
   q.bind(2, m.content);
   q.bind(3, m.category);
   q.bind(4, m.importance);
-  q.bind(5, m.tags.dump());
+  bind_json(q, 5, applying.json_text, 0, m.tags);
   q.bind(6, m.source);
   q.bind(7, static_cast<int64_t>(applying.event.timestamp));
   run(q);

@@ -77,6 +77,7 @@ class StoreWriter {
     std::string customer_id;
     std::int64_t now;
     bool customer_changed = false;  // its customer row was created or written
+    const MutationJsonText* json_text = nullptr;  // of the mutation being applied, when prepared
   };
   // One apply per mutation type.
   void apply(const sdk::UpdateCustomer& m, AppliedEvent& applying);
