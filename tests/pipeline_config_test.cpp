@@ -57,8 +57,10 @@ writer:
   batch_max_events: 10
   batch_max_delay_ms: 5
   queue_capacity: 20
+  pipeline_threads: 3
 )");
   CHECK(config.max_event_bytes == 2048);
+  CHECK(config.pipeline_threads == 3);
   CHECK(config.batch_max_events == 10);
   CHECK(config.handlers[0].config == Json{{"default_category", "memo"}, {"default_importance", 7}});
   Pipeline pipeline(config);
@@ -106,7 +108,9 @@ TEST_CASE("YAML errors name the file, line and what is wrong", "[config]") {
            {"a summarizer used as a handler", "handlers:\n  - plugin: truncate\n    event_types: [x]\n",
             "2:5: plugin truncate is a summarizer, not an event handler"},
            {"an out-of-range number", "handlers: [{plugin: generic, event_types: ['*']}]\nwriter:\n  batch_max_events: 0\n",
-            "3:21: writer.batch_max_events must be an integer from 1 to 100000, got '0'"}}) {
+            "3:21: writer.batch_max_events must be an integer from 1 to 100000, got '0'"},
+           {"too many pipeline threads", "handlers: [{plugin: generic, event_types: ['*']}]\nwriter:\n  pipeline_threads: 65\n",
+            "3:21: writer.pipeline_threads must be an integer from 0 to 64, got '65'"}}) {
     DYNAMIC_SECTION(what) { CHECK(error_of(dir, yaml) == file + ":" + error); }
   }
   SECTION("unknown key in a handler") {
