@@ -65,9 +65,6 @@ struct HandledEvent {
   std::vector<MutationJsonText> json_text;
 };
 
-// The JSON text of each mutation's JSON fields, for HandledEvent::json_text.
-std::vector<MutationJsonText> json_text_of(const std::vector<sdk::Mutation>& mutations);
-
 // One unit of work for the writer.
 struct WriteItem {
   std::variant<HandledEvent, DeadLetter> content;

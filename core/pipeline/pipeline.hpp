@@ -49,6 +49,10 @@ class Pipeline {
   const Route* fallback_ = nullptr;
 };
 
+// The JSON text of each mutation's JSON fields, for HandledEvent::json_text
+// (made on a pipeline thread, so the writer only binds it).
+std::vector<MutationJsonText> json_text_of(const std::vector<sdk::Mutation>& mutations);
+
 // The .so for name: a path (contains '/' or ends in ".so") as given, else
 // "<name>.so" in each folder of plugin_path, then in the bundled plugin
 // folder. ConfigError listing the folders searched when not found.

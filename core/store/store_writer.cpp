@@ -69,15 +69,14 @@ void bind_optional(SQLite::Statement& statement, int index, const std::optional<
 // Binds a mutation's JSON field: the text a pipeline thread prepared
 // (slot of MutationJsonText), or the field serialised here.
 void bind_json(SQLite::Statement& statement, int index, const MutationJsonText* prepared, std::size_t slot,
-               const std::optional<sdk::Json>& value) {
-  if (!value) statement.bind(index);
-  else if (prepared && (*prepared)[slot]) statement.bindNoCopy(index, *(*prepared)[slot]);
-  else statement.bind(index, value->dump());
-}
-void bind_json(SQLite::Statement& statement, int index, const MutationJsonText* prepared, std::size_t slot,
                const sdk::Json& value) {
   if (prepared && (*prepared)[slot]) statement.bindNoCopy(index, *(*prepared)[slot]);
   else statement.bind(index, value.dump());
+}
+void bind_json(SQLite::Statement& statement, int index, const MutationJsonText* prepared, std::size_t slot,
+               const std::optional<sdk::Json>& value) {
+  if (value) bind_json(statement, index, prepared, slot, *value);
+  else statement.bind(index);
 }
 
 // Runs a write statement once and leaves it ready for the next call, also
