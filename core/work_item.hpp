@@ -5,6 +5,7 @@
 #include <array>
 #include <chrono>
 #include <cstdint>
+#include <ctime>
 #include <functional>
 #include <optional>
 #include <string>
@@ -25,6 +26,7 @@ enum class Outcome {
   duplicate,      // its idempotency key was applied before: nothing changed
   dead_lettered,  // committed to dead_letters with the reason
   retry_later,    // not committed (transient store error): redeliver it
+  suppressed,     // its customer was erased: not stored (audit row and a payload-free dead letter)
 };
 
 const char* to_string(Outcome outcome);
@@ -41,6 +43,10 @@ struct RawMessage {
   AckFunction ack;                          // may be empty
   std::optional<std::int64_t> replay_of;    // dead_letters.id being replayed
   std::chrono::steady_clock::time_point received = std::chrono::steady_clock::now();
+  // Unix seconds it was received: the timestamp of an event without one,
+  // and the audit log's received_at (a rebuild passes the original's).
+  std::int64_t received_at = static_cast<std::int64_t>(std::time(nullptr));
+  std::optional<std::int64_t> source_seq;  // rebuild: its audit_log id in the source database
 };
 
 struct DeadLetter {
@@ -71,6 +77,8 @@ struct WriteItem {
   AckFunction ack;
   std::optional<std::int64_t> replay_of;
   std::chrono::steady_clock::time_point received;
+  std::int64_t received_at = 0;  // unix seconds
+  std::optional<std::int64_t> source_seq;
 };
 
 }  // namespace customeriq

@@ -9,7 +9,7 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build pkg-config
   libnats-dev libsqlitecpp-dev libsqlite3-dev nlohmann-json3-dev libboost-dev
-  libyaml-cpp-dev libspdlog-dev catch2
+  libyaml-cpp-dev libspdlog-dev catch2 libssl-dev
   nats-server sqlite3
   chromium
 )

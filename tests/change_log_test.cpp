@@ -398,6 +398,7 @@ TEST_CASE("a database at version 4 gains an empty change log and keeps its rows"
     StoreWriter writer(db, {});
     writer.apply_batch({write_item(event_json("e0"), {timeline_row("before the log")})});
     // What version 4 was.
+    writer.database().exec(test::kDropLifecycleTablesSql);
     writer.database().exec(R"sql(
       DROP TABLE changes;
       DROP TABLE change_log_state;

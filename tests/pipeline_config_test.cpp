@@ -96,7 +96,7 @@ TEST_CASE("YAML errors name the file, line and what is wrong", "[config]") {
   for (const auto& [what, yaml, error] : std::vector<Case>{
            {"unknown top-level key", "handlers: [{plugin: generic}]\nhandler: x\n",
             "2:1: unknown key 'handler' in pipeline (expected one of: version, plugin_path, summarizer, handlers, "
-            "limits, writer, source)"},
+            "limits, writer, identity, source)"},
            {"two handlers for one type", "handlers:\n  - plugin: purchase\n  - plugin: generic\n    event_types: [purchase]\n",
             "3:5: event type 'purchase' is already handled by the handler at " + file + ":2:5"},
            {"an unset variable without a default", "handlers:\n  - plugin: ${CIQ_TEST_NOPE}\n",

@@ -19,6 +19,7 @@
 #include "store/store_schema.hpp"
 #include "store/store_writer.hpp"
 #include "support/nats_fixture.hpp"
+#include "support/store_fixture.hpp"
 #include "support/test_support.hpp"
 
 using namespace customeriq;
@@ -256,6 +257,7 @@ TEST_CASE("CustomerIQ's own database at version 2 gains original_id and keeps it
     REQUIRE(writer.apply_batch({letter}) == std::vector{Outcome::dead_lettered});
     // What version 2 was: the same tables without original_id, dead letters
     // unique by key without payload_hash, no change log.
+    writer.database().exec(test::kDropLifecycleTablesSql);
     writer.database().exec(R"sql(
       DROP TABLE changes;
       DROP TABLE change_log_state;

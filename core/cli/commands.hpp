@@ -34,5 +34,11 @@ extern const Command kPluginsCommand;      // pipeline_commands.cpp
 extern const Command kServeCommand;        // serve.cpp
 extern const Command kPublishCommand;      // publish.cpp
 extern const Command kMcpCommand;          // mcp.cpp
+extern const Command kMergeCommand;        // lifecycle_commands.cpp
+extern const Command kUnmergeCommand;      // lifecycle_commands.cpp
+extern const Command kEraseCommand;        // lifecycle_commands.cpp
+extern const Command kUnsuppressCommand;   // lifecycle_commands.cpp
+extern const Command kAuditCommand;        // lifecycle_commands.cpp
+extern const Command kRebuildCommand;      // rebuild.cpp
 
 }  // namespace customeriq::cli

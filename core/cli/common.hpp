@@ -33,6 +33,15 @@ inline std::unique_ptr<Pipeline> load_pipeline(const Settings& settings) {
                                     settings.summarize_threshold);
 }
 
+// How the store applies events: the settings' auto-create, the pipeline's
+// identity.auto_merge.
+inline WriterOptions store_options(const Settings& settings, const PipelineConfig& config) {
+  WriterOptions options;
+  options.auto_create_customers = settings.auto_create_customers;
+  options.auto_merge = config.auto_merge;
+  return options;
+}
+
 inline WriterThreadOptions writer_options(const PipelineConfig& config) {
   WriterThreadOptions options;
   options.batch_max_events = config.batch_max_events;

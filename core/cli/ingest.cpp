@@ -20,6 +20,7 @@ void print_summary(const char* verb, std::uint64_t total, const WriterCounters& 
   std::cout << verb << " " << total << " events: " << counters.applied << " applied, "
             << counters.duplicates << " duplicates, " << counters.dead_lettered
             << " dead-lettered";
+  if (counters.suppressed) std::cout << ", " << counters.suppressed << " suppressed";
   if (counters.failed) std::cout << ", " << counters.failed << " NOT committed";
   std::cout << " (" << std::fixed << std::setprecision(2) << seconds << " s";
   if (seconds > 0) std::cout << ", " << static_cast<long long>(total / seconds) << " events/s";
@@ -42,7 +43,7 @@ int run_ingest(Args& args, const GlobalOptions& global) {
 
   const Settings settings = settings_for(global);
   auto pipeline = load_pipeline(settings);
-  StoreWriter store(settings.database, WriterOptions{settings.auto_create_customers});
+  StoreWriter store(settings.database, store_options(settings, pipeline->config()));
   WriterThread writer(*pipeline, store, writer_options(pipeline->config()));
 
   const auto started = std::chrono::steady_clock::now();
@@ -130,13 +131,13 @@ int run_dead_letters(Args& args, const GlobalOptions& global) {
   }
 
   auto pipeline = load_pipeline(settings);
-  StoreWriter store(settings.database, WriterOptions{settings.auto_create_customers});
+  StoreWriter store(settings.database, store_options(settings, pipeline->config()));
   // Read the letters first, on the writer's own connection, then replay.
   std::vector<RawMessage> messages;
   {
     SQLite::Statement select(store.database(),
                              "SELECT id, subject, headers, raw FROM dead_letters "
-                             "WHERE ?1 IS NULL OR id = ?1 ORDER BY id LIMIT ?2");
+                             "WHERE (?1 IS NULL OR id = ?1) AND reason <> 'suppressed' ORDER BY id LIMIT ?2");
     if (id) select.bind(1, static_cast<int64_t>(*id));
     else select.bind(1);
     select.bind(2, static_cast<int64_t>(limit));

@@ -20,7 +20,8 @@ namespace {
 const Command* const kCommands[] = {
     &kIngestCommand,   &kProfileCommand,     &kContextCommand, &kSearchCommand, &kValidateCommand,
     &kPluginsCommand,  &kDeadLettersCommand, &kReindexCommand, &kServeCommand,  &kPublishCommand,
-    &kMcpCommand,
+    &kMcpCommand,      &kMergeCommand,       &kUnmergeCommand, &kEraseCommand,  &kUnsuppressCommand,
+    &kAuditCommand,    &kRebuildCommand,
 };
 
 void print_help() {

@@ -3,6 +3,7 @@
 
 #include "common.hpp"
 #include "context/context_document.hpp"
+#include "store/lifecycle.hpp"
 
 namespace customeriq::cli {
 namespace {
@@ -17,6 +18,10 @@ int run_profile(Args& args, const GlobalOptions& global) {
   StoreReader reader = open_reader(settings_for(global).database);
   auto profile = reader.profile(ids[0], options);
   if (!profile) {
+    if (auto survivor = merged_into(reader.database(), ids[0])) {
+      std::cout << Json{{"id", ids[0]}, {"merged_into", *survivor}}.dump(2) << "\n";
+      return 0;
+    }
     std::cerr << "customeriq: no customer with id '" << ids[0] << "'\n";
     return 1;
   }

@@ -56,10 +56,10 @@ void log_summary(const NatsConfig& config, NatsStats stats, const WriterCounters
                  const ReceiveSpool* spool) {
   const SpoolStats spooled = spool ? spool->stats() : SpoolStats{};
   stats.dropped += spooled.dropped;
-  spdlog::info("[NATS] Stopped: {} received, {} applied, {} duplicates, {} dead-lettered, {} dropped, "
-               "{} not committed; {} disconnects, {} reconnects",
+  spdlog::info("[NATS] Stopped: {} received, {} applied, {} duplicates, {} dead-lettered, {} suppressed, "
+               "{} dropped, {} not committed; {} disconnects, {} reconnects",
                stats.received, counters.applied.load(), counters.duplicates.load(),
-               counters.dead_lettered.load(), stats.dropped, counters.failed.load(),
+               counters.dead_lettered.load(), counters.suppressed.load(), stats.dropped, counters.failed.load(),
                stats.disconnects, stats.reconnects);
   if (config.jetstream) {
     spdlog::info("[NATS] JetStream: {} acked, {} terminated (dead-lettered), {} nak'ed for "
@@ -81,7 +81,7 @@ void register_metrics(MetricsRegistry& metrics, const WriterThread& writer, cons
   metrics.counter_from("customeriq_events_received_total", "Events taken from every source (NATS and HTTP)",
                        [&counters] {
                          return static_cast<double>(counters.applied + counters.duplicates + counters.dead_lettered +
-                                                    counters.failed);
+                                                    counters.suppressed + counters.failed);
                        });
   metrics.counter_from("customeriq_events_applied_total", "Events whose effects were committed",
                        [&counters] { return static_cast<double>(counters.applied.load()); });
@@ -89,6 +89,9 @@ void register_metrics(MetricsRegistry& metrics, const WriterThread& writer, cons
                        [&counters] { return static_cast<double>(counters.duplicates.load()); });
   metrics.counter_from("customeriq_dead_letters_total", "Events committed to dead_letters",
                        [&counters] { return static_cast<double>(counters.dead_lettered.load()); });
+  metrics.counter_from("customeriq_events_suppressed_total",
+                       "Events for an erased customer, not stored (see customeriq unsuppress)",
+                       [&counters] { return static_cast<double>(counters.suppressed.load()); });
   metrics.counter_from("customeriq_events_not_committed_total",
                        "Events the store could not take after every retry",
                        [&counters] { return static_cast<double>(counters.failed.load()); });
@@ -171,7 +174,8 @@ int run_serve(Args& args, const GlobalOptions& global) {
     return 2;
   }
   // JetStream forgets an event once it is acked: its commit must survive power loss.
-  WriterOptions store_options{settings.auto_create_customers, /*durable_commits=*/config.enabled && config.jetstream};
+  WriterOptions store_options = cli::store_options(settings, pipeline->config());
+  store_options.durable_commits = config.enabled && config.jetstream;
   store_options.change_retention = http_config.change_retention;
   StoreWriter store(settings.database, store_options);
   WriterThreadOptions options = writer_options(pipeline->config());

@@ -56,6 +56,14 @@ class YamlReader {
     return value;
   }
 
+  bool boolean(const YAML::Node& node, const char* what) const {
+    if (!node.IsScalar()) fail(node, std::string(what) + " must be true or false");
+    const std::string text = interpolate_at(node);
+    if (text == "true") return true;
+    if (text == "false") return false;
+    fail(node, std::string(what) + " must be true or false, got '" + text + "'");
+  }
+
   std::vector<std::string> string_list(const YAML::Node& node, const char* what) const {
     std::vector<std::string> out;
     if (node.IsScalar()) {
@@ -134,7 +142,8 @@ PipelineConfig load_pipeline_config(const std::filesystem::path& file) {
   }
   if (!root.IsMap()) throw ConfigError(config.file.string() + ": a pipeline is a YAML mapping");
   reader.expect_keys(root, "pipeline",
-                     {"version", "plugin_path", "summarizer", "handlers", "limits", "writer", "source"});
+                     {"version", "plugin_path", "summarizer", "handlers", "limits", "writer", "identity",
+                      "source"});
 
   if (root["version"] && reader.integer(root["version"], "version", 1, 1) != 1)
     reader.fail(root["version"], "unsupported pipeline version");
@@ -211,6 +220,11 @@ PipelineConfig load_pipeline_config(const std::filesystem::path& file) {
     if (writer["pipeline_threads"])
       config.pipeline_threads = static_cast<std::size_t>(
           reader.integer(writer["pipeline_threads"], "writer.pipeline_threads", 0, 64));
+  }
+
+  if (const auto identity = root["identity"]) {
+    reader.expect_keys(identity, "identity", {"auto_merge"});
+    if (identity["auto_merge"]) config.auto_merge = reader.boolean(identity["auto_merge"], "identity.auto_merge");
   }
 
   if (const auto source = root["source"]) {

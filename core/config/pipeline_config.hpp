@@ -41,6 +41,9 @@ struct PipelineConfig {
   int batch_max_delay_ms = 0;
   std::size_t queue_capacity = 2000;
   std::size_t pipeline_threads = 0;  // 0: one per core
+  // identity.auto_merge: an event whose customer_id and data.email name two
+  // different customers merges the email's customer into the id's.
+  bool auto_merge = false;
   Json source = Json::object();  // the `source:` block, read by `customeriq serve`
   std::string source_location;
 };

@@ -14,7 +14,9 @@
 #include "hash.hpp"
 #include "http/change_stream.hpp"
 #include "http/console.hpp"
+#include "store/lifecycle.hpp"
 #include "store/store_reader.hpp"
+#include "store/store_schema.hpp"
 #include "text.hpp"
 
 namespace customeriq::http {
@@ -164,7 +166,16 @@ void Api::handle(Request& request, std::shared_ptr<Responder> responder) {
   else if (n == 1 && path[0] == "readyz") route = "/readyz";
   else if (n == 1 && path[0] == "metrics") route = "/metrics";
   else if (v1 && n == 2 && path[1] == "customers") route = "/v1/customers", serve = &Api::customers;
+  else if (v1 && n == 3 && path[1] == "customers" && request.method == "DELETE")
+    route = "DELETE /v1/customers/{id}", method = "DELETE", serve = &Api::erase;
   else if (v1 && n == 3 && path[1] == "customers") route = "/v1/customers/{id}", serve = &Api::customer;
+  else if (v1 && n == 4 && path[1] == "customers" && path[3] == "merge")
+    route = "/v1/customers/{id}/merge", method = "POST", serve = &Api::merge;
+  else if (v1 && n == 4 && path[1] == "customers" && path[3] == "audit")
+    route = "/v1/customers/{id}/audit", serve = &Api::audit;
+  else if (v1 && n == 4 && path[1] == "merges" && path[3] == "undo")
+    route = "/v1/merges/{id}/undo", method = "POST", serve = &Api::undo_merge;
+  else if (v1 && n == 3 && path[1] == "erasures") route = "/v1/erasures/{id}", serve = &Api::erasure;
   else if (v1 && n == 4 && path[1] == "customers" && path[3] == "timeline")
     route = "/v1/customers/{id}/timeline", serve = &Api::customer_part;
   else if (v1 && n == 4 && path[1] == "customers" && path[3] == "purchases")
@@ -192,8 +203,10 @@ void Api::handle(Request& request, std::shared_ptr<Responder> responder) {
   }
   if (!route) return counted->respond(Response::error(404, "no route " + request.path));
   if (request.method != method) {
-    Response refusal = Response::error(405, std::string(route) + " takes " + method + ", not " + request.method);
-    refusal.headers.emplace_back("Allow", method);
+    const bool profile = name == "/v1/customers/{id}";
+    Response refusal = Response::error(405, std::string(route) + " takes " + (profile ? "GET or DELETE" : method) +
+                                                ", not " + request.method);
+    refusal.headers.emplace_back("Allow", profile ? "GET, DELETE" : method);
     return counted->respond(std::move(refusal));
   }
   try {
@@ -272,7 +285,10 @@ void Api::customer(Request& request, std::shared_ptr<Responder> responder) {
   options.include_raw_event_data = boolean_parameter(request, "raw");
   read(responder, [id = request.segments[2], options](StoreReader& reader) {
     auto profile = reader.profile(id, options);
-    return profile ? Response::json(200, *profile) : not_found_customer(id);
+    if (profile) return Response::json(200, *profile);
+    if (auto survivor = merged_into(reader.database(), id))
+      return Response::json(200, {{"id", id}, {"merged_into", *survivor}});
+    return not_found_customer(id);
   });
 }
 
@@ -375,6 +391,9 @@ void Api::intake(Request& request, std::shared_ptr<Responder> responder) {
       case Outcome::applied:
       case Outcome::duplicate:
         return responder->respond(Response::json(200, {{"outcome", to_string(outcome)}, {"reason", nullptr}}));
+      case Outcome::suppressed:
+        return responder->respond(Response::json(
+            200, {{"outcome", "suppressed"}, {"reason", "the customer was erased: the event is not stored"}}));
       case Outcome::retry_later:
         return responder->respond(
             Response::error(503, "the event was not committed (the database is busy or cannot be written): retry"));
@@ -485,6 +504,89 @@ void Api::mcp(Request& request, std::shared_ptr<Responder> responder) {
   read(responder, [server = mcp_server_, message = std::move(message)](StoreReader& reader) {
     auto answer = server.handle(message, reader);
     return answer ? Response::json(200, *answer) : mcp_accepted();
+  });
+}
+
+namespace {
+
+std::int64_t id_segment(const std::string& text, const char* what) {
+  std::int64_t value = 0;
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (error != std::errc() || end != text.data() + text.size() || value < 1)
+    bad_request(std::string(what) + " must be a positive integer, got '" + excerpt(text, 40) + "'");
+  return value;
+}
+
+}  // namespace
+
+// Writes on a connection of its own, on the lifecycle pool; the writer's
+// batches and these take turns at SQLite's write lock.
+void Api::write(std::shared_ptr<Responder> responder, std::function<Json(SQLite::Database&)> work) {
+  const bool queued = context_.lifecycle.submit([responder, work = std::move(work), database = context_.database](StoreReader&) {
+    try {
+      auto db = open_store_for_writing(database);
+      responder->respond(Response::json(200, work(*db)));
+    } catch (const LifecycleError& refusal) {
+      responder->respond(Response::error(refusal.status, refusal.what()));
+    } catch (const std::exception& failure) {
+      spdlog::warn("[HTTP] A lifecycle operation failed: {}", failure.what());
+      responder->respond(Response::error(503, std::string("the database could not be written: ") + failure.what()));
+    }
+  });
+  if (!queued) responder->respond(Response::error(503, "too many merges or erasures in progress: retry shortly"));
+}
+
+void Api::merge(Request& request, std::shared_ptr<Responder> responder) {
+  allow_parameters(request, {});
+  const std::string* type = request.header("content-type");
+  if (!type || !is_json_media_type(*type))
+    throw RequestError(415, "a merge is sent as Content-Type: application/json with {\"into\": ID}");
+  const Json body = Json::parse(request.body, nullptr, false);
+  if (!body.is_object()) bad_request("the body must be a JSON object {\"into\": ID, \"dry_run\": false}");
+  for (const auto& [key, value] : body.items())
+    if (key != "into" && key != "dry_run") bad_request("unknown field '" + excerpt(key, 40) + "' (into, dry_run)");
+  const auto into = body.find("into");
+  if (into == body.end() || !into->is_string() || into->get_ref<const std::string&>().empty())
+    bad_request("into must be the id of the customer to merge into");
+  MergeOptions options;
+  if (const auto dry_run = body.find("dry_run"); dry_run != body.end()) {
+    if (!dry_run->is_boolean()) bad_request("dry_run must be true or false");
+    options.dry_run = dry_run->get<bool>();
+  }
+  write(responder, [from = request.segments[2], into = into->get<std::string>(), options](SQLite::Database& db) {
+    return merge_customers(db, from, into, options);
+  });
+}
+
+void Api::undo_merge(Request& request, std::shared_ptr<Responder> responder) {
+  allow_parameters(request, {});
+  const std::int64_t merge_id = id_segment(request.segments[2], "the merge id");
+  write(responder, [merge_id](SQLite::Database& db) { return unmerge(db, merge_id); });
+}
+
+void Api::erase(Request& request, std::shared_ptr<Responder> responder) {
+  allow_parameters(request, {});
+  write(responder, [id = request.segments[2]](SQLite::Database& db) { return erase_customer(db, id); });
+}
+
+void Api::erasure(Request& request, std::shared_ptr<Responder> responder) {
+  allow_parameters(request, {});
+  const std::int64_t erasure_id = id_segment(request.segments[2], "the erasure id");
+  read(responder, [erasure_id](StoreReader& reader) {
+    auto receipt = erasure_receipt(reader.database(), erasure_id);
+    return receipt ? Response::json(200, *receipt)
+                   : Response::error(404, "no erasure with id " + std::to_string(erasure_id));
+  });
+}
+
+void Api::audit(Request& request, std::shared_ptr<Responder> responder) {
+  allow_parameters(request, {"limit", "before"});
+  const auto limit = integer_parameter(request, "limit", 1, 1000).value_or(100);
+  const auto before = integer_parameter(request, "before", 1, INT64_MAX);
+  read(responder, [id = request.segments[2], limit, before](StoreReader& reader) {
+    auto trail = customer_audit(reader.database(), id, static_cast<std::size_t>(limit), before);
+    return trail ? Response::json(200, *trail)
+                 : Response::error(404, "no customer, audit row or erasure for id '" + id + "'");
   });
 }
 

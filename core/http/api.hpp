@@ -4,6 +4,7 @@
 // EventSink as NATS.
 #pragma once
 
+#include <filesystem>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -17,6 +18,10 @@
 #include "http/read_pool.hpp"
 #include "mcp/mcp_server.hpp"
 #include "metrics/metrics.hpp"
+
+namespace SQLite {
+class Database;
+}
 
 namespace customeriq::http {
 
@@ -32,6 +37,10 @@ struct ApiContext {
   // Runs intake submits, which block while the writer's queue is full, and
   // the dead-letter lookups after them.
   ReadPool& intake;
+  // Runs merges, unmerges and erasures, one at a time, each on a writing
+  // connection of its own to `database`.
+  ReadPool& lifecycle;
+  std::filesystem::path database;
   EventSink& events;
   ChangeFeed& feed;
   MetricsRegistry& metrics;
@@ -60,6 +69,12 @@ class Api {
   void intake(Request& request, std::shared_ptr<Responder> responder);
   void stream(Request& request, std::shared_ptr<Responder> responder);
   void mcp(Request& request, std::shared_ptr<Responder> responder);
+  void merge(Request& request, std::shared_ptr<Responder> responder);
+  void undo_merge(Request& request, std::shared_ptr<Responder> responder);
+  void erase(Request& request, std::shared_ptr<Responder> responder);
+  void erasure(Request& request, std::shared_ptr<Responder> responder);
+  void audit(Request& request, std::shared_ptr<Responder> responder);
+  void write(std::shared_ptr<Responder> responder, std::function<Json(SQLite::Database&)> work);
   void read(std::shared_ptr<Responder> responder, std::function<Response(StoreReader&)> work);
   bool authorized(const Request& request) const;
 

@@ -9,6 +9,7 @@ namespace customeriq::http {
 namespace {
 
 constexpr std::size_t kIntakeThreads = 2;
+constexpr std::size_t kMaxQueuedLifecycleOperations = 64;
 
 ServerOptions server_options(const HttpConfig& config, std::size_t max_event_bytes) {
   ServerOptions options;
@@ -29,9 +30,10 @@ struct HttpService::Parts {
       : config(options.config),
         reads(options.database, config.read_threads),
         intake(options.database, kIntakeThreads),
+        lifecycle(options.database, 1, kMaxQueuedLifecycleOperations),
         feed(options.database, ChangeFeed::Options{}),
-        api(ApiContext{reads, intake, events, feed, metrics, std::move(options.readiness), config.token,
-                       options.max_event_bytes}),
+        api(ApiContext{reads, intake, lifecycle, options.database, events, feed, metrics,
+                       std::move(options.readiness), config.token, options.max_event_bytes}),
         server(server_options(config, options.max_event_bytes),
                [this](Request& request, std::shared_ptr<Responder> responder) {
                  api.handle(request, std::move(responder));
@@ -50,6 +52,7 @@ struct HttpService::Parts {
   HttpConfig config;
   ReadPool reads;
   ReadPool intake;
+  ReadPool lifecycle;  // merges, unmerges, erasures: one at a time, beside the writer
   ChangeFeed feed;
   Api api;
   HttpServer server;

@@ -278,7 +278,7 @@ std::variant<sdk::Event, DeadLetter> decode_event(RawMessage&& message, const De
 
     auto timestamp = root.find("timestamp");
     event.timestamp = (timestamp == root.end() || timestamp->is_null())
-                          ? static_cast<std::int64_t>(std::time(nullptr))
+                          ? message.received_at
                           : parse_timestamp(*timestamp);
 
     for (const char* key : {"email", "customer_email"}) {

@@ -113,6 +113,8 @@ WriteItem Pipeline::process(RawMessage message) const {
   item.ack = std::move(message.ack);
   item.replay_of = message.replay_of;
   item.received = message.received;
+  item.received_at = message.received_at;
+  item.source_seq = message.source_seq;
 
   auto decoded = decode_event(std::move(message), DecodeLimits{config_.max_event_bytes, config_.max_nesting_depth});
   if (auto* letter = std::get_if<DeadLetter>(&decoded)) {

@@ -217,6 +217,7 @@ void WriterThread::commit(std::vector<WriteItem>& batch) {
       case Outcome::applied: counters_.applied.fetch_add(1, std::memory_order_relaxed); break;
       case Outcome::duplicate: counters_.duplicates.fetch_add(1, std::memory_order_relaxed); break;
       case Outcome::dead_lettered: counters_.dead_lettered.fetch_add(1, std::memory_order_relaxed); break;
+      case Outcome::suppressed: counters_.suppressed.fetch_add(1, std::memory_order_relaxed); break;
       case Outcome::retry_later: counters_.failed.fetch_add(1, std::memory_order_relaxed); break;
     }
     if (const auto* handled = std::get_if<HandledEvent>(&batch[i].content);

@@ -25,6 +25,7 @@ struct WriterCounters {
   std::atomic<std::uint64_t> applied{0};
   std::atomic<std::uint64_t> duplicates{0};
   std::atomic<std::uint64_t> dead_lettered{0};
+  std::atomic<std::uint64_t> suppressed{0};  // for an erased customer: not stored
   std::atomic<std::uint64_t> failed{0};  // not committed after every retry (retry_later)
   std::atomic<std::uint64_t> batches{0};
 };

@@ -190,8 +190,96 @@ INSERT INTO change_log_state(id, pruned_through_seq) VALUES (1, 0);
 CREATE INDEX customers_by_update ON customers(updated_at, id);
 )sql";
 
+// Migration 6: the customer data lifecycle (docs/LIFECYCLE.md).
+// audit_log: one row per event that reached the store, whatever its
+// outcome, and per merge, unmerge and erasure, in commit order (id). It keeps
+// what a rebuild replays: the raw event (raw, or the timeline row that holds
+// it, timeline_id), its subject, headers and the time it was received.
+// Merges keep FROM's customer row and the rows they moved (merge_rows) so
+// an unmerge can put them back; aliases send later events for FROM's id or
+// email to the survivor. Erasure receipts and suppressions hold salted
+// SHA-256 hashes of identifiers, never the identifiers. Existing timeline
+// rows become audit rows, so the history before this migration can be
+// replayed from their raw_event_data.
+constexpr const char* kMigration6 = R"sql(
+CREATE TABLE audit_log (
+  id INTEGER PRIMARY KEY,
+  kind TEXT NOT NULL,
+  outcome TEXT NOT NULL,
+  customer_id TEXT,
+  other_customer_id TEXT,
+  idempotency_key TEXT,
+  subject TEXT,
+  headers TEXT,
+  event_type TEXT,
+  received_at INTEGER,
+  committed_at INTEGER NOT NULL,
+  reason TEXT,
+  timeline_id INTEGER,
+  raw BLOB,
+  detail TEXT,
+  source_seq INTEGER
+);
+CREATE INDEX audit_log_by_customer ON audit_log(customer_id, id);
+CREATE INDEX audit_log_by_other_customer ON audit_log(other_customer_id, id)
+  WHERE other_customer_id IS NOT NULL;
+CREATE INDEX audit_log_by_source_seq ON audit_log(source_seq) WHERE source_seq IS NOT NULL;
+INSERT INTO audit_log(kind, outcome, customer_id, event_type, received_at, committed_at, timeline_id)
+  SELECT 'event', 'applied', customer_id, event_type, created_at, created_at, id
+  FROM customer_events WHERE raw_event_data IS NOT NULL ORDER BY id;
+
+CREATE TABLE merges (
+  id INTEGER PRIMARY KEY,
+  from_id TEXT NOT NULL,
+  into_id TEXT NOT NULL,
+  merged_at INTEGER NOT NULL,
+  undone_at INTEGER,
+  from_customer TEXT NOT NULL,
+  into_before TEXT NOT NULL,
+  into_after TEXT NOT NULL,
+  moved TEXT NOT NULL,
+  alias_lifetime_value REAL NOT NULL DEFAULT 0,
+  alias_first_seen INTEGER
+);
+CREATE INDEX merges_by_into ON merges(into_id);
+CREATE INDEX merges_by_from ON merges(from_id);
+CREATE TABLE merge_rows (
+  merge_id INTEGER NOT NULL,
+  table_name TEXT NOT NULL,
+  row_key NOT NULL,
+  PRIMARY KEY (merge_id, table_name, row_key)
+) WITHOUT ROWID;
+CREATE TABLE customer_aliases (
+  kind TEXT NOT NULL CHECK (kind IN ('id', 'email')),
+  alias TEXT NOT NULL,
+  customer_id TEXT NOT NULL,
+  merge_id INTEGER NOT NULL,
+  PRIMARY KEY (kind, alias)
+) WITHOUT ROWID;
+CREATE INDEX customer_aliases_by_customer ON customer_aliases(customer_id);
+
+CREATE TABLE erasures (
+  id INTEGER PRIMARY KEY,
+  erased_at INTEGER NOT NULL,
+  identifier_hashes TEXT NOT NULL,
+  removed TEXT NOT NULL,
+  wal_checkpointed INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE suppressions (
+  identifier_hash TEXT PRIMARY KEY,
+  erasure_id INTEGER,
+  created_at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE store_secrets (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  identifier_salt BLOB NOT NULL
+);
+INSERT INTO store_secrets(id, identifier_salt) VALUES (1, randomblob(16));
+)sql";
+
 // Append-only: a database's user_version is the count of these it has.
-constexpr const char* kMigrations[] = {kMigration1, kMigration2, kMigration3, kMigration4, kMigration5};
+constexpr const char* kMigrations[] = {kMigration1, kMigration2, kMigration3, kMigration4, kMigration5,
+                                       kMigration6};
 
 }  // namespace
 

@@ -12,6 +12,7 @@
 
 #include "pipeline/event_decoder.hpp"
 #include "hash.hpp"
+#include "store/lifecycle.hpp"
 #include "store/row_json.hpp"
 #include "store/store_schema.hpp"
 #include "store/writer_statements.hpp"
@@ -140,6 +141,7 @@ StoreWriter::StoreWriter(const std::filesystem::path& db_path, WriterOptions opt
   // An acknowledged event must survive power loss: its source (JetStream)
   // drops it once acked, so the commit waits for the WAL to reach the disk.
   if (options_.durable_commits) db_->exec("PRAGMA synchronous = FULL");
+  identifier_salt_ = identifier_salt(*db_);
 }
 
 StoreWriter::~StoreWriter() = default;
@@ -188,6 +190,10 @@ std::vector<Outcome> StoreWriter::apply_in_transaction(const std::vector<WriteIt
   if (prune_due) prune_changes(unix_now());
   const std::int64_t last_event_id = single_integer(s.last_event_id);
   const std::int64_t last_knowledge_id = single_integer(s.last_knowledge_id);
+  // Read in the transaction: a merge or an erasure by another connection
+  // is either wholly before it or wholly after.
+  aliases_present_ = single_integer(s.any_alias) != 0;
+  suppressions_present_ = single_integer(s.any_suppression) != 0;
   changed_customers_.clear();
 
   for (const auto& item : items) {
@@ -201,6 +207,13 @@ std::vector<Outcome> StoreWriter::apply_in_transaction(const std::vector<WriteIt
     if (isolate_events) run(s.savepoint);
     try {
       outcomes.push_back(apply_event(handled, item));
+      if (outcomes.back() == Outcome::suppressed) {
+        // Nothing of the customer in the log: not the id, not the email.
+        const sdk::Event& event = handled.event;
+        rejections.push_back(fmt::format("[Store] Suppressed a {} event from {} (key {}): its customer was erased; "
+                                         "not stored",
+                                         event.event_type, event.subject, event.idempotency_key));
+      }
       if (isolate_events) run(s.release);
       continue;
     } catch (const SQLite::Exception& error) {
@@ -275,19 +288,46 @@ void StoreWriter::record_change(const char* kind, const RowShape& shape, SQLite:
   run(q);
 }
 
-bool StoreWriter::key_applied(const std::string& idempotency_key) {
+std::optional<std::string> StoreWriter::key_owner(const std::string& idempotency_key) {
   auto& s = *statements_;
   s.key_applied.bind(1, idempotency_key);
-  return first_row(s.key_applied, [](SQLite::Statement&) { return true; }).has_value();
+  return first_row(s.key_applied, [](SQLite::Statement& q) { return q.getColumn(0).getString(); });
+}
+
+void StoreWriter::record_audit(const AuditEntry& entry, const WriteItem& item) {
+  auto& q = statements_->record_audit;
+  auto bind_text = [&](int index, const std::string* text) {
+    if (text && !text->empty()) q.bindNoCopy(index, *text);
+    else q.bind(index);
+  };
+  q.bind(1, to_string(entry.outcome));
+  bind_text(2, entry.customer_id);
+  bind_text(3, entry.idempotency_key);
+  bind_text(4, entry.subject);
+  if (entry.headers && !entry.headers->empty()) q.bind(5, headers_json(*entry.headers));
+  else q.bind(5);
+  bind_text(6, entry.event_type);
+  q.bind(7, static_cast<int64_t>(item.received_at ? item.received_at : unix_now()));
+  q.bind(8, static_cast<int64_t>(unix_now()));
+  bind_text(9, entry.reason);
+  bind_optional(q, 10, entry.timeline_id);
+  if (entry.raw) q.bindNoCopy(11, entry.raw->data(), static_cast<int>(entry.raw->size()));
+  else q.bind(11);
+  bind_optional(q, 12, item.source_seq);
+  run(q);
 }
 
 void StoreWriter::record_dead_letter(const DeadLetter& letter, const WriteItem& item) {
   auto& s = *statements_;
   const std::int64_t now = unix_now();
   const std::string key = letter.idempotency_key.empty() ? payload_key(letter.raw) : letter.idempotency_key;
+  record_audit(AuditEntry{.outcome = Outcome::dead_lettered, .idempotency_key = &key, .subject = &letter.subject,
+                          .headers = &letter.headers, .event_type = &letter.event_type, .reason = &letter.reason,
+                          .raw = &letter.raw},
+               item);
   if (item.replay_of) {
     // A replayed letter whose event has been applied since is stale: drop it.
-    if (key_applied(key)) {
+    if (key_owner(key)) {
       s.delete_dead_letter.bind(1, static_cast<int64_t>(*item.replay_of));
       run(s.delete_dead_letter);
       return;
@@ -310,9 +350,67 @@ void StoreWriter::record_dead_letter(const DeadLetter& letter, const WriteItem& 
   run(insert);
 }
 
-std::string StoreWriter::resolve_customer(const sdk::Event& event) {
+bool StoreWriter::is_suppressed(const sdk::Event& event) {
+  auto& q = statements_->suppressed;
+  if (!event.customer_id.empty()) q.bind(1, identifier_hash_with_salt(identifier_salt_, "id", event.customer_id));
+  else q.bind(1);
+  if (!event.customer_email.empty()) q.bind(2, identifier_hash_with_salt(identifier_salt_, "email", event.customer_email));
+  else q.bind(2);
+  return first_row(q, [](SQLite::Statement&) { return true; }).has_value();
+}
+
+// Kept as a dead letter without its payload: the count of attempts says how
+// often the erased customer's events still come.
+void StoreWriter::record_suppressed(const sdk::Event& event, const WriteItem& item) {
+  static const std::string reason = "suppressed";
+  record_audit(AuditEntry{.outcome = Outcome::suppressed, .idempotency_key = &event.idempotency_key,
+                          .subject = &event.subject, .event_type = &event.event_type, .reason = &reason},
+               item);
+  auto& insert = statements_->insert_dead_letter;
+  const std::int64_t now = unix_now();
+  insert.bind(1, static_cast<int64_t>(now));
+  insert.bind(2, event.subject);
+  insert.bind(3, reason);
+  insert.bind(4, "", 0);
+  insert.bind(5, "[]");
+  insert.bind(6, event.event_type);
+  insert.bind(7, event.idempotency_key);
+  insert.bind(8, fnv1a_128_hex("suppressed:" + event.idempotency_key));
+  run(insert);
+}
+
+std::string StoreWriter::follow_aliases(std::string customer_id, std::vector<std::int64_t>& via_merges) {
+  auto& q = statements_->alias_of;
+  for (int hops = 0; hops < 64; ++hops) {
+    q.bind(1, "id");
+    q.bind(2, customer_id);
+    auto target = first_row(q, [](SQLite::Statement& r) {
+      return std::pair(r.getColumn(0).getString(), r.getColumn(1).getInt64());
+    });
+    if (!target) break;
+    customer_id = std::move(target->first);
+    via_merges.push_back(target->second);
+  }
+  return customer_id;
+}
+
+std::string StoreWriter::resolve_customer(const sdk::Event& event, std::vector<std::int64_t>& via_merges) {
   auto& s = *statements_;
   std::string customer_id = event.customer_id;
+  if (!customer_id.empty() && aliases_present_) customer_id = follow_aliases(std::move(customer_id), via_merges);
+  // A merged customer's email is looked up first: the survivor may have
+  // taken it too, but what comes with it goes back with an unmerge.
+  if (customer_id.empty() && aliases_present_) {
+    auto& q = s.alias_of;
+    q.bind(1, "email");
+    q.bind(2, event.customer_email);
+    if (auto target = first_row(q, [](SQLite::Statement& r) {
+          return std::pair(r.getColumn(0).getString(), r.getColumn(1).getInt64());
+        })) {
+      via_merges.push_back(target->second);
+      customer_id = follow_aliases(std::move(target->first), via_merges);
+    }
+  }
   if (customer_id.empty()) {
     s.customer_by_email.bind(1, event.customer_email);
     customer_id = first_row(s.customer_by_email, [](SQLite::Statement& q) {
@@ -355,13 +453,30 @@ Outcome StoreWriter::apply_event(const HandledEvent& handled, const WriteItem& i
     }
   };
 
-  if (key_applied(event.idempotency_key)) {
+  if (suppressions_present_ && is_suppressed(event)) {
+    record_suppressed(event, item);
+    return Outcome::suppressed;
+  }
+  if (const auto owner = key_owner(event.idempotency_key)) {
+    record_audit(AuditEntry{.outcome = Outcome::duplicate, .customer_id = &*owner,
+                            .idempotency_key = &event.idempotency_key, .subject = &event.subject,
+                            .headers = &event.headers, .event_type = &event.event_type},
+                 item);
     forget_dead_letters();
     return Outcome::duplicate;
   }
 
-  AppliedEvent applying{event, resolve_customer(event), unix_now()};
+  std::vector<std::int64_t> via_merges;
+  std::string customer_id = resolve_customer(event, via_merges);
+  AppliedEvent applying{event, std::move(customer_id), unix_now()};
+  applying.via_merges = std::move(via_merges);
+  for (const std::int64_t merge_id : applying.via_merges) {
+    s.merge_alias_seen.bind(1, static_cast<int64_t>(merge_id));
+    s.merge_alias_seen.bind(2, static_cast<int64_t>(event.timestamp));
+    run(s.merge_alias_seen);
+  }
   ensure_customer(applying);
+  if (options_.auto_merge && !event.customer_id.empty() && !event.customer_email.empty()) auto_merge(applying);
   const bool prepared = handled.json_text.size() == handled.mutations.size();
   for (std::size_t i = 0; i < handled.mutations.size(); ++i) {
     applying.json_text = prepared ? &handled.json_text[i] : nullptr;
@@ -377,8 +492,57 @@ Outcome StoreWriter::apply_event(const HandledEvent& handled, const WriteItem& i
   record.bind(2, applying.customer_id);
   record.bind(3, static_cast<int64_t>(applying.now));
   run(record);
+  remember_for_merges(applying, "processed_events", event.idempotency_key);
+  record_audit(AuditEntry{.outcome = Outcome::applied, .customer_id = &applying.customer_id,
+                          .idempotency_key = &event.idempotency_key, .subject = &event.subject,
+                          .headers = &event.headers, .event_type = &event.event_type,
+                          .timeline_id = applying.first_timeline_id,
+                          .raw = applying.first_timeline_id ? nullptr : &event.raw},
+               item);
   forget_dead_letters();
   return Outcome::applied;
+}
+
+void StoreWriter::remember_for_merges(const AppliedEvent& applying, const char* table, std::int64_t key) {
+  auto& q = statements_->record_merge_row;
+  for (const std::int64_t merge_id : applying.via_merges) {
+    q.bind(1, static_cast<int64_t>(merge_id));
+    q.bindNoCopy(2, table);
+    q.bind(3, static_cast<int64_t>(key));
+    run(q);
+  }
+}
+
+void StoreWriter::remember_for_merges(const AppliedEvent& applying, const char* table, const std::string& key) {
+  auto& q = statements_->record_merge_row;
+  for (const std::int64_t merge_id : applying.via_merges) {
+    q.bind(1, static_cast<int64_t>(merge_id));
+    q.bindNoCopy(2, table);
+    q.bindNoCopy(3, key);
+    run(q);
+  }
+}
+
+// identity.auto_merge: the email's customer joins the id's, in this event's
+// transaction. A merge the store refuses (one of them is itself merged)
+// leaves both as they are; the event still applies.
+void StoreWriter::auto_merge(AppliedEvent& applying) {
+  auto& q = statements_->other_customer_with_email;
+  q.bind(1, applying.event.customer_email);
+  q.bind(2, applying.customer_id);
+  const auto other = first_row(q, [](SQLite::Statement& r) { return r.getColumn(0).getString(); });
+  if (!other) return;
+  try {
+    const Json report = merge_in_transaction(*db_, *other, applying.customer_id, applying.now,
+                                             MergeOptions{.automatic = true});
+    spdlog::info("[Store] Merged customer {} into {} (merge {}): event {} names both", *other,
+                 applying.customer_id, report["merge_id"].dump(), applying.event.idempotency_key);
+    aliases_present_ = true;
+    changed_customers_.insert(applying.customer_id);
+    applying.customer_changed = true;
+  } catch (const LifecycleError& refusal) {
+    spdlog::warn("[Store] Not merging customer {} into {}: {}", *other, applying.customer_id, refusal.what());
+  }
 }
 
 void StoreWriter::apply(const sdk::UpdateCustomer& m, AppliedEvent& applying) {
@@ -412,8 +576,11 @@ void StoreWriter::apply(const sdk::AppendTimelineEvent& m, AppliedEvent& applyin
   q.bindNoCopy(11, event.raw);
   q.bind(12, static_cast<int64_t>(applying.now));
   run(q);
+  const std::int64_t id = db_->getLastInsertRowid();
+  if (!applying.first_timeline_id) applying.first_timeline_id = id;
+  remember_for_merges(applying, "customer_events", id);
   auto& row = statements_->timeline_row;
-  row.bind(1, static_cast<int64_t>(db_->getLastInsertRowid()));
+  row.bind(1, static_cast<int64_t>(id));
   record_change("timeline.appended", kTimelineRow, row, applying);
 }
 
@@ -447,6 +614,7 @@ void StoreWriter::apply(const sdk::UpsertPurchase& m, AppliedEvent& applying) {
   bind_json(q, 10, applying.json_text, 0, m.metadata);
   q.bind(11, static_cast<int64_t>(applying.now));
   run(q);
+  if (!before) remember_for_merges(applying, "purchases", m.purchase_id);
   adjust_lifetime_value(m.total, applying);
   s.purchase_row.bind(1, m.purchase_id);
   record_change("purchase.upserted", kPurchaseRow, s.purchase_row, applying);
@@ -454,6 +622,11 @@ void StoreWriter::apply(const sdk::UpsertPurchase& m, AppliedEvent& applying) {
 
 void StoreWriter::apply(const sdk::UpsertWorkOrder& m, AppliedEvent& applying) {
   auto& s = *statements_;
+  bool existed = false;
+  if (!applying.via_merges.empty()) {
+    s.work_order_owner.bind(1, m.work_order_id);
+    existed = first_row(s.work_order_owner, [](SQLite::Statement&) { return true; }).has_value();
+  }
   auto& q = s.upsert_work_order;
   q.bind(1, m.work_order_id);
   q.bind(2, applying.customer_id);
@@ -476,6 +649,7 @@ void StoreWriter::apply(const sdk::UpsertWorkOrder& m, AppliedEvent& applying) {
     throw EventRejected("work order " + m.work_order_id + " belongs to customer " + owner + ", not " +
                         applying.customer_id);
   }
+  if (!existed) remember_for_merges(applying, "work_orders", m.work_order_id);
   s.work_order_row.bind(1, m.work_order_id);
   record_change("work_order.upserted", kWorkOrderRow, s.work_order_row, applying);
 }
@@ -490,8 +664,10 @@ void StoreWriter::apply(const sdk::AddKnowledge& m, AppliedEvent& applying) {
   q.bind(6, m.source);
   q.bind(7, static_cast<int64_t>(applying.event.timestamp));
   run(q);
+  const std::int64_t id = db_->getLastInsertRowid();
+  remember_for_merges(applying, "customer_knowledge", id);
   auto& row = statements_->knowledge_row;
-  row.bind(1, static_cast<int64_t>(db_->getLastInsertRowid()));
+  row.bind(1, static_cast<int64_t>(id));
   record_change("knowledge.added", kKnowledgeRow, row, applying);
 }
 
@@ -510,6 +686,12 @@ void StoreWriter::adjust_lifetime_value(double delta, AppliedEvent& applying) {
     throw EventRejected("lifetime_value of customer " + applying.customer_id + " would overflow (adding " +
                         fmt::format("{}", delta) + ")");
   }
+  for (const std::int64_t merge_id : applying.via_merges) {
+    auto& credit = statements_->merge_alias_value;
+    credit.bind(1, static_cast<int64_t>(merge_id));
+    credit.bind(2, delta);
+    run(credit);
+  }
   applying.customer_changed = true;
 }
 
@@ -519,6 +701,7 @@ const char* to_string(Outcome outcome) {
     case Outcome::duplicate: return "duplicate";
     case Outcome::dead_lettered: return "dead_lettered";
     case Outcome::retry_later: return "retry_later";
+    case Outcome::suppressed: return "suppressed";
   }
   return "unknown";
 }

@@ -33,6 +33,9 @@ struct WriterOptions {
   // per change_prune_interval, inside a batch's transaction.
   std::chrono::seconds change_retention = std::chrono::days(7);
   std::chrono::seconds change_prune_interval = std::chrono::minutes(1);
+  // identity.auto_merge: an event whose customer_id and data.email name two
+  // different customers merges the email's customer into the id's.
+  bool auto_merge = false;
 };
 
 class StoreWriter {
@@ -60,6 +63,9 @@ class StoreWriter {
   WriterOptions options_;
   std::unordered_set<std::string> changed_customers_;  // in this transaction: reindex them
   std::optional<std::chrono::steady_clock::time_point> last_change_prune_;
+  std::string identifier_salt_;         // of suppression hashes (store_secrets)
+  bool aliases_present_ = false;        // in this transaction: merged customers exist
+  bool suppressions_present_ = false;   // in this transaction: erased identifiers exist
 
   struct EventNeedsIsolation {};
 
@@ -68,8 +74,26 @@ class StoreWriter {
   void rollback_if_open();
   Outcome apply_event(const HandledEvent& handled, const WriteItem& item);
   void record_dead_letter(const DeadLetter& letter, const WriteItem& item);
-  std::string resolve_customer(const sdk::Event& event);
-  bool key_applied(const std::string& idempotency_key);
+  // The customer an event is for, and the merges it reached it through
+  // (an alias of a merged customer).
+  std::string resolve_customer(const sdk::Event& event, std::vector<std::int64_t>& via_merges);
+  std::string follow_aliases(std::string customer_id, std::vector<std::int64_t>& via_merges);
+  bool is_suppressed(const sdk::Event& event);
+  void record_suppressed(const sdk::Event& event, const WriteItem& item);
+  std::optional<std::string> key_owner(const std::string& idempotency_key);  // customer of an applied key
+  // The audit row of one item; raw only when no timeline row holds it.
+  struct AuditEntry {
+    Outcome outcome;
+    const std::string* customer_id = nullptr;
+    const std::string* idempotency_key = nullptr;
+    const std::string* subject = nullptr;
+    const Headers* headers = nullptr;
+    const std::string* event_type = nullptr;
+    const std::string* reason = nullptr;
+    std::optional<std::int64_t> timeline_id;
+    const std::string* raw = nullptr;
+  };
+  void record_audit(const AuditEntry& entry, const WriteItem& item);
 
   // The event being applied, its resolved customer and the write time.
   struct AppliedEvent {
@@ -78,7 +102,13 @@ class StoreWriter {
     std::int64_t now;
     bool customer_changed = false;  // its customer row was created or written
     const MutationJsonText* json_text = nullptr;  // of the mutation being applied, when prepared
+    std::vector<std::int64_t> via_merges;  // reached through aliases: these merges' rows
+    std::optional<std::int64_t> first_timeline_id;  // the timeline row holding the raw event
   };
+  // A row an event written through an alias wrote: it goes back with an unmerge.
+  void remember_for_merges(const AppliedEvent& applying, const char* table, std::int64_t key);
+  void remember_for_merges(const AppliedEvent& applying, const char* table, const std::string& key);
+  void auto_merge(AppliedEvent& applying);
   // One apply per mutation type.
   void apply(const sdk::UpdateCustomer& m, AppliedEvent& applying);
   void apply(const sdk::AppendTimelineEvent& m, AppliedEvent& applying);

@@ -11,7 +11,7 @@ StoreWriter::Statements::Statements(SQLite::Database& db)
       savepoint(db, "SAVEPOINT event"),
       release(db, "RELEASE event"),
       rollback_to(db, "ROLLBACK TO event"),
-      key_applied(db, "SELECT 1 FROM processed_events WHERE idempotency_key = ?1"),
+      key_applied(db, "SELECT customer_id FROM processed_events WHERE idempotency_key = ?1"),
       record_key(db,
                  "INSERT INTO processed_events(idempotency_key, customer_id, applied_at) "
                  "VALUES (?1, ?2, ?3)"),
@@ -124,7 +124,22 @@ ORDER BY seq DESC LIMIT 1)sql"),
       delete_changes_through(db, "DELETE FROM changes WHERE seq <= ?1"),
       record_pruned(db,
                     "UPDATE change_log_state SET pruned_through_seq = max(pruned_through_seq, ?1) "
-                    "WHERE id = 1") {}
+                    "WHERE id = 1"),
+      record_audit(db, R"sql(
+INSERT INTO audit_log(kind, outcome, customer_id, idempotency_key, subject, headers, event_type, received_at,
+                      committed_at, reason, timeline_id, raw, source_seq)
+VALUES ('event', ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12))sql"),
+      any_alias(db, "SELECT EXISTS (SELECT 1 FROM customer_aliases)"),
+      any_suppression(db, "SELECT EXISTS (SELECT 1 FROM suppressions)"),
+      alias_of(db, "SELECT customer_id, merge_id FROM customer_aliases WHERE kind = ?1 AND alias = ?2"),
+      suppressed(db, "SELECT 1 FROM suppressions WHERE identifier_hash IN (?1, ?2)"),
+      record_merge_row(db, "INSERT OR IGNORE INTO merge_rows(merge_id, table_name, row_key) VALUES (?1, ?2, ?3)"),
+      merge_alias_value(db, "UPDATE merges SET alias_lifetime_value = alias_lifetime_value + ?2 WHERE id = ?1"),
+      merge_alias_seen(db,
+                       "UPDATE merges SET alias_first_seen = min(COALESCE(alias_first_seen, ?2), ?2) WHERE id = ?1"),
+      other_customer_with_email(db,
+                                "SELECT id FROM customers WHERE email = ?1 COLLATE NOCASE AND id <> ?2 "
+                                "ORDER BY customer_since LIMIT 1") {}
 
 void StoreWriter::Statements::reset_all() {
   for (SQLite::Statement* statement :
@@ -135,7 +150,8 @@ void StoreWriter::Statements::reset_all() {
         &delete_dead_letters_of_key, &last_event_id, &last_knowledge_id, &index_events,
         &index_knowledge, &unindex_customer, &index_customer, &customer_row, &timeline_row,
         &purchase_row, &work_order_row, &knowledge_row, &record_change, &prune_boundary,
-        &delete_changes_through, &record_pruned})
+        &delete_changes_through, &record_pruned, &record_audit, &any_alias, &any_suppression, &alias_of,
+        &suppressed, &record_merge_row, &merge_alias_value, &merge_alias_seen, &other_customer_with_email})
     statement->tryReset();
 }
 

@@ -25,6 +25,9 @@ struct StoreWriter::Statements {
   // Rows as the reads show them, by key, for the change log (row_json.hpp).
   SQLite::Statement customer_row, timeline_row, purchase_row, work_order_row, knowledge_row;
   SQLite::Statement record_change, prune_boundary, delete_changes_through, record_pruned;
+  // The lifecycle: audit rows, aliases of merged customers, suppressions.
+  SQLite::Statement record_audit, any_alias, any_suppression, alias_of, suppressed;
+  SQLite::Statement record_merge_row, merge_alias_value, merge_alias_seen, other_customer_with_email;
 
   // After a failure: no statement may stay mid-step into the next attempt.
   void reset_all();

@@ -99,7 +99,7 @@ std::int64_t query_count(const std::filesystem::path& database, const std::strin
 
 std::optional<ServeSummary> parse_summary(const std::string& log) {
   static const std::regex line(
-      R"(\[NATS\] Stopped: (\d+) received, (\d+) applied, (\d+) duplicates, (\d+) dead-lettered, (\d+) dropped, (\d+) not committed)");
+      R"(\[NATS\] Stopped: (\d+) received, (\d+) applied, (\d+) duplicates, (\d+) dead-lettered, (\d+) suppressed, (\d+) dropped, (\d+) not committed)");
   std::smatch match;
   if (!std::regex_search(log, match, line)) return std::nullopt;
   ServeSummary summary;
@@ -107,8 +107,9 @@ std::optional<ServeSummary> parse_summary(const std::string& log) {
   summary.applied = std::stoll(match[2]);
   summary.duplicates = std::stoll(match[3]);
   summary.dead_lettered = std::stoll(match[4]);
-  summary.dropped = std::stoll(match[5]);
-  summary.not_committed = std::stoll(match[6]);
+  summary.suppressed = std::stoll(match[5]);
+  summary.dropped = std::stoll(match[6]);
+  summary.not_committed = std::stoll(match[7]);
   return summary;
 }
 

@@ -54,7 +54,7 @@ std::int64_t query_count(const std::filesystem::path& database, const std::strin
 
 // The numbers of the "[NATS] Stopped: ..." summary line.
 struct ServeSummary {
-  std::int64_t received = -1, applied = -1, duplicates = -1, dead_lettered = -1, dropped = -1,
+  std::int64_t received = -1, applied = -1, duplicates = -1, dead_lettered = -1, suppressed = -1, dropped = -1,
                not_committed = -1;
 };
 std::optional<ServeSummary> parse_summary(const std::string& log);

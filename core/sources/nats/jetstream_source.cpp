@@ -212,6 +212,7 @@ void settle(natsMsg* msg, Outcome outcome, int max_deliver, JetStreamSource::Cou
   switch (outcome) {
     case Outcome::applied:
     case Outcome::duplicate:
+    case Outcome::suppressed:  // settled: its customer was erased
       status = natsMsg_Ack(msg, nullptr);
       ++counters.acked;
       break;
