@@ -578,3 +578,90 @@ TEST_CASE("http api: readyz turns 503 within seconds when nats-server goes away,
   CHECK(eventually([&] { return service.get("/readyz").status == 200; }, 20s));
   CHECK(service.stop() == 0);
 }
+
+TEST_CASE("http api: merge, undo, erase with its receipt, and the audit trail, streamed as changes", "[http_api][lifecycle]") {
+  TempDir dir;
+  ApiService service(dir);
+  post_seed_events(service);
+  CHECK(service.post_event(Json{{"event_id", "n1"}, {"event_type", "note"},
+                                {"data", {{"email", "jsmith@example.org"}, {"content", "Second account"}}}})["outcome"] ==
+        "applied");
+  const std::string from = service.get_json("/v1/customers?email=jsmith@example.org")["items"][0]["id"];
+  SseClient stream(service.port, "/v1/stream");
+  REQUIRE(stream.status() == 200);
+
+  const auto post = [&](const std::string& target, const std::string& body) {
+    return http_request(service.port, "POST", target, body, {{"Content-Type", "application/json"}});
+  };
+  const auto dry = post("/v1/customers/" + from + "/merge", R"({"into": "cust_001", "dry_run": true})");
+  REQUIRE(dry.status == 200);
+  CHECK(Json::parse(dry.body)["moved"]["customer_knowledge"] == 1);
+  CHECK(service.get_json("/v1/customers/" + from)["customer"]["id"] == from);
+
+  const auto merged = post("/v1/customers/" + from + "/merge", R"({"into": "cust_001"})");
+  INFO(merged.body);
+  REQUIRE(merged.status == 200);
+  const std::int64_t merge_id = Json::parse(merged.body)["merge_id"];
+  CHECK(service.get_json("/v1/customers/" + from) == Json{{"id", from}, {"merged_into", "cust_001"}});
+  CHECK(service.get_json("/v1/customers/cust_001/knowledge")["items"].size() == 2);
+  std::set<std::string> kinds;
+  while (auto event = stream.next(5s)) {
+    kinds.insert(event->event);
+    if (event->event == "customer.merged") {
+      const Json data = Json::parse(event->data);
+      CHECK(data["row"]["merge_id"] == merge_id);
+      CHECK(data["customer_id"] == "cust_001");
+      break;
+    }
+  }
+  CHECK(kinds.count("customer.merged"));
+
+  CHECK(post("/v1/customers/" + from + "/merge", R"({"into": "cust_001"})").status == 409);
+  CHECK(post("/v1/customers/nobody/merge", R"({"into": "cust_001"})").status == 404);
+  CHECK(error_code_of(post("/v1/customers/" + from + "/merge", R"({"to": "cust_001"})")) == "bad_request");
+  CHECK(error_code_of(post("/v1/customers/" + from + "/merge", "[]")) == "bad_request");
+  CHECK(http_request(service.port, "POST", "/v1/customers/x/merge", R"({"into":"y"})", {{"Content-Type", "text/plain"}}).status == 415);
+  CHECK(post("/v1/merges/abc/undo", "").status == 400);
+
+  const auto undone = post("/v1/merges/" + std::to_string(merge_id) + "/undo", "");
+  REQUIRE(undone.status == 200);
+  CHECK(Json::parse(undone.body)["moved_back"]["customer_knowledge"] == 1);
+  CHECK(post("/v1/merges/" + std::to_string(merge_id) + "/undo", "").status == 409);
+  CHECK(post("/v1/merges/999/undo", "").status == 404);
+  CHECK(service.get_json("/v1/customers/" + from)["customer"]["email"] == "jsmith@example.org");
+
+  const auto outcomes_of = [&](const std::string& id) {
+    std::vector<std::string> outcomes;
+    const Json trail = service.get_json("/v1/customers/" + id + "/audit?limit=10");
+    for (const auto& item : trail["items"]) outcomes.push_back(item["outcome"]);
+    return outcomes;
+  };
+  CHECK(outcomes_of("cust_001") == std::vector<std::string>{"unmerged", "merged", "applied", "applied", "applied"});
+
+  const auto put = http_request(service.port, "PUT", "/v1/customers/" + from);
+  CHECK(put.status == 405);
+  CHECK(put.headers.at("allow") == "GET, DELETE");
+  const auto erased = http_request(service.port, "DELETE", "/v1/customers/" + from);
+  INFO(erased.body);
+  REQUIRE(erased.status == 200);
+  const Json receipt = Json::parse(erased.body);
+  CHECK(receipt["removed"]["customer_knowledge"] == 1);
+  CHECK(receipt.dump().find("jsmith") == std::string::npos);
+  CHECK(service.get("/v1/customers/" + from).status == 404);
+  CHECK(http_request(service.port, "DELETE", "/v1/customers/" + from).status == 404);
+  const Json kept = service.get_json("/v1/erasures/" + std::to_string(receipt["erasure_id"].get<std::int64_t>()));
+  CHECK(kept["removed"] == receipt["removed"]);
+  CHECK(kept["suppressions"] == 2);
+  CHECK(service.get("/v1/erasures/77").status == 404);
+  CHECK(service.get("/v1/erasures/x").status == 400);
+  CHECK(service.post_event(Json{{"event_id", "n2"}, {"event_type", "note"},
+                                {"data", {{"email", "jsmith@example.org"}, {"content", "Again"}}}})["outcome"] ==
+        "suppressed");
+
+  // The merge's rows named the erased customer: they went with it.
+  CHECK(outcomes_of("cust_001") == std::vector<std::string>{"applied", "applied", "applied"});
+  CHECK(service.get_json("/v1/customers/" + from + "/audit")["erasures"].size() == 1);
+  CHECK(service.get("/v1/customers/nobody/audit").status == 404);
+  CHECK(service.get("/v1/customers/cust_001/audit?limit=0").status == 400);
+  CHECK(service.stop() == 0);
+}
