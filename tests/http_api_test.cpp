@@ -420,7 +420,7 @@ TEST_CASE("http api: the change stream sends full rows in commit order and resum
   while (auto event = stream->next(3s)) {
     const Json data = Json::parse(event->data);
     CHECK(event->id == std::to_string(data["seq"].get<std::int64_t>()));
-    CHECK(event->event == data["kind"]);
+    CHECK(event->event == data["kind"].get<std::string>());
     CHECK(data["customer_id"] == "cust_001");
     kinds.insert(event->event);
     if (!received.empty()) CHECK(data["seq"].get<std::int64_t>() > received.back()["seq"].get<std::int64_t>());
