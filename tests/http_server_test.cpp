@@ -210,3 +210,45 @@ TEST_CASE("http server: percent decoding and constant-time comparison", "[http]"
   CHECK_FALSE(constant_time_equal("secret", "secret2"));
   CHECK_FALSE(constant_time_equal("", "x"));
 }
+
+namespace {
+
+// The status parse_request refuses bytes with; 0 when it does not.
+int refusal_status(std::string_view bytes, const ServerOptions& options = {}) {
+  try {
+    (void)parse_request(bytes, options);
+  } catch (const RequestError& refusal) {
+    return refusal.status;
+  }
+  return 0;
+}
+
+}  // namespace
+
+TEST_CASE("http server: parse_request reads bytes as a connection does, with its limits", "[http]") {
+  const auto request = parse_request(
+      "POST /v1/customers/a%20b/?limit=5&q=x+y HTTP/1.1\r\nHost: h\r\nX-Thing: V\r\nContent-Length: 2\r\n\r\nhi", {});
+  REQUIRE(request);
+  CHECK(request->method == "POST");
+  CHECK(request->path == "/v1/customers/a b/");
+  CHECK(request->segments == std::vector<std::string>{"v1", "customers", "a b"});
+  REQUIRE(request->query_value("q"));
+  CHECK(*request->query_value("q") == "x y");
+  REQUIRE(request->header("x-thing"));
+  CHECK(*request->header("x-thing") == "V");
+  CHECK(request->body == "hi");
+  CHECK_FALSE(request->request_id.empty());
+
+  // Not whole yet: the server would wait for the rest.
+  CHECK_FALSE(parse_request("GET / HTTP/1.1\r\nHost: h\r\n", {}));
+  CHECK_FALSE(parse_request("POST / HTTP/1.1\r\nContent-Length: 5\r\n\r\nab", {}));
+
+  ServerOptions small;
+  small.max_body_bytes = 4;
+  small.max_header_bytes = 64;
+  CHECK(refusal_status("POST / HTTP/1.1\r\nContent-Length: 5\r\n\r\n", small) == 413);
+  CHECK(refusal_status("GET / HTTP/1.1\r\nX: " + std::string(100, 'a') + "\r\n\r\n", small) == 400);
+  CHECK(refusal_status("GET /a%zz HTTP/1.1\r\n\r\n") == 400);
+  CHECK(refusal_status("GET x HTTP/1.1\r\n\r\n") == 400);
+  CHECK(refusal_status("\x01\x02 nonsense\r\n\r\n") == 400);
+}

@@ -76,7 +76,80 @@ bool parse_target(Request& request) {
   return true;
 }
 
+// The Request a route gets for a parsed message (remote address aside).
+Request request_from(bhttp::request<bhttp::string_body>& message) {
+  Request request;
+  request.method = std::string(message.method_string());
+  request.target = std::string(message.target());
+  for (const auto& field : message) {
+    std::string name(field.name_string());
+    for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    request.headers.emplace_back(std::move(name), std::string(field.value()));
+  }
+  request.body = std::move(message.body());
+  const std::string* incoming_id = request.header("request-id");
+  if (!incoming_id) incoming_id = request.header("x-request-id");
+  request.request_id = incoming_id && is_valid_request_id(*incoming_id) ? *incoming_id : new_request_id();
+  return request;
+}
+
+std::string body_too_large(std::uint64_t length, const ServerOptions& options) {
+  return "the body is " + std::to_string(length) + " bytes, more than the " + std::to_string(options.max_body_bytes) +
+         " this server takes";
+}
+
+// The answer to a request the parser refused; nullopt when the connection
+// just closes (the client left, or the bytes are not HTTP at all).
+std::optional<RequestError> refusal_of(beast::error_code error, const ServerOptions& options) {
+  if (error == bhttp::error::body_limit) {
+    return RequestError(413, "the body is larger than the " + std::to_string(options.max_body_bytes) +
+                                 " bytes this server takes");
+  }
+  if (error == bhttp::error::header_limit) {
+    return RequestError(400, "the request headers are larger than the " + std::to_string(options.max_header_bytes) +
+                                 " bytes this server takes");
+  }
+  if (error.category() == bhttp::make_error_code(bhttp::error::bad_target).category())
+    return RequestError(400, "malformed HTTP request: " + error.message());
+  return std::nullopt;
+}
+
+void limit(bhttp::request_parser<bhttp::string_body>& parser, const ServerOptions& options) {
+  parser.body_limit(options.max_body_bytes);
+  parser.header_limit(static_cast<std::uint32_t>(options.max_header_bytes));
+}
+
 }  // namespace
+
+std::optional<Request> parse_request(std::string_view bytes, const ServerOptions& options) {
+  bhttp::request_parser<bhttp::string_body> parser;
+  limit(parser, options);
+  parser.eager(true);
+  std::size_t used = 0;
+  bool length_checked = false;
+  while (!parser.is_done()) {
+    beast::error_code error;
+    const std::size_t taken = parser.put(net::buffer(bytes.data() + used, bytes.size() - used), error);
+    used += taken;
+    const bool needs_more = error == bhttp::error::need_more || (!error && taken == 0);
+    if (error && !needs_more) {
+      if (auto refusal = refusal_of(error, options)) throw std::move(*refusal);
+      throw RequestError(400, "not HTTP (the server closes the connection): " + error.message());
+    }
+    if (parser.is_header_done() && !length_checked) {
+      length_checked = true;
+      if (const auto length = parser.content_length(); length && *length > options.max_body_bytes)
+        throw RequestError(413, body_too_large(*length, options));
+    }
+    // need_more: the parser took what it could of the rest (a header is
+    // only taken whole), so the server would wait for more bytes.
+    if (needs_more || (used == bytes.size() && !parser.is_done())) return std::nullopt;
+  }
+  auto message = parser.release();
+  Request request = request_from(message);
+  if (!parse_target(request)) throw RequestError(400, "the request target is not a valid path");
+  return request;
+}
 
 class Session;
 
@@ -196,8 +269,7 @@ class SessionResponder final : public Responder {
 
 void Session::read_request() {
   parser_.emplace();
-  parser_->body_limit(server_->options.max_body_bytes);
-  parser_->header_limit(static_cast<std::uint32_t>(server_->options.max_header_bytes));
+  limit(*parser_, server_->options);
   stream_.expires_after(server_->options.request_timeout);
   bhttp::async_read_header(stream_, buffer_, *parser_,
                            [self = shared_from_this()](beast::error_code error, std::size_t) {
@@ -212,8 +284,7 @@ void Session::on_header(beast::error_code error) {
   request_id_.clear();
   if (const auto content_length = parser_->content_length();
       content_length && *content_length > server_->options.max_body_bytes) {
-    return refuse(413, "the body is " + std::to_string(*content_length) + " bytes, more than the " +
-                           std::to_string(server_->options.max_body_bytes) + " this server takes");
+    return refuse(413, body_too_large(*content_length, server_->options));
   }
   if (beast::iequals(message[bhttp::field::expect], "100-continue")) {
     auto interim = std::make_shared<bhttp::response<bhttp::empty_body>>(bhttp::status::continue_, message.version());
@@ -237,36 +308,16 @@ void Session::on_request(beast::error_code error) {
       error == beast::error::timeout || error == net::error::eof || error == net::error::connection_reset) {
     return close();
   }
-  if (error == bhttp::error::body_limit) {
-    return refuse(413, "the body is larger than the " + std::to_string(server_->options.max_body_bytes) +
-                           " bytes this server takes");
-  }
-  if (error == bhttp::error::header_limit) {
-    return refuse(400, "the request headers are larger than the " +
-                           std::to_string(server_->options.max_header_bytes) + " bytes this server takes");
-  }
   if (error) {
-    if (error.category() == bhttp::make_error_code(bhttp::error::bad_target).category())
-      return refuse(400, "malformed HTTP request: " + error.message());
+    if (auto refusal = refusal_of(error, server_->options)) return refuse(refusal->status, refusal->what());
     return close();
   }
   handle(parser_->release());
 }
 
 void Session::handle(bhttp::request<bhttp::string_body> message) {
-  Request request;
-  request.method = std::string(message.method_string());
-  request.target = std::string(message.target());
-  for (const auto& field : message) {
-    std::string name(field.name_string());
-    for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    request.headers.emplace_back(std::move(name), std::string(field.value()));
-  }
-  request.body = std::move(message.body());
+  Request request = request_from(message);
   request.remote_address = remote_address_;
-  const std::string* incoming_id = request.header("request-id");
-  if (!incoming_id) incoming_id = request.header("x-request-id");
-  request.request_id = incoming_id && is_valid_request_id(*incoming_id) ? *incoming_id : new_request_id();
   request_id_ = request.request_id;
   request_version_ = message.version();
   keep_alive_ = message.keep_alive();

@@ -7,6 +7,8 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
+#include <string_view>
 #include <string>
 
 #include "http/http_message.hpp"
@@ -28,6 +30,13 @@ struct ServerOptions {
   std::chrono::milliseconds stream_heartbeat{15'000};  // ": ping" on an idle stream
   std::size_t stream_chunk_bytes = 256 << 10;          // asked of a stream source per write
 };
+
+// One request's bytes as a connection reads them, through the same parser,
+// limits and target decoding: the Request its route gets, nullopt when the
+// bytes are not a whole request yet (the server waits for more), or
+// RequestError with the status the server answers instead. For fuzzing and
+// tests; the server itself reads asynchronously.
+std::optional<Request> parse_request(std::string_view bytes, const ServerOptions& options);
 
 class HttpServer {
  public:
