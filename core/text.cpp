@@ -108,4 +108,32 @@ std::string ascii_lower(std::string_view text) {
   return out;
 }
 
+std::string json_structure_problem(std::string_view bytes, std::size_t max_depth, std::string_view depth_setting) {
+  std::size_t depth = 0;
+  bool in_string = false;
+  for (std::size_t i = 0; i < bytes.size(); ++i) {
+    const char c = bytes[i];
+    if (c == '\0') return "payload holds a NUL byte at offset " + std::to_string(i);
+    if (in_string) {
+      if (c == '\\') ++i;
+      else if (c == '"') in_string = false;
+      continue;
+    }
+    if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > max_depth) {
+        std::string problem = "JSON nests more than " + std::to_string(max_depth) +
+                              " arrays/objects deep (at byte " + std::to_string(i);
+        if (!depth_setting.empty()) problem.append("; ").append(depth_setting);
+        return problem + ")";
+      }
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      --depth;
+    }
+  }
+  return {};
+}
+
+
 }  // namespace customeriq

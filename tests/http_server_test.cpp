@@ -98,6 +98,15 @@ TEST_CASE("http server: a bad escape is 400, a body over the limit is 413, both 
   CHECK(bad.status == 400);
   CHECK(Json::parse(bad.body)["error"]["code"] == "bad_request");
   CHECK_FALSE(bad.header("request-id").empty());
+  // What the HTTP fuzzer found: a query value that is not UTF-8 reached a
+  // route, whose JSON answer could not hold it (a 503). Now it is refused.
+  for (const char* target : {"/v1/customers/cust_1/timeline?types=purchase,x%9C%9A", "/v1/customers/%C3%28",
+                             "/v1/search?q=%9C%9A"}) {
+    INFO(target);
+    const auto not_utf8 = customeriq::test::http_request(echo_server.server.port(), "GET", target);
+    CHECK(not_utf8.status == 400);
+    CHECK_THAT(Json::parse(not_utf8.body)["error"]["message"].get<std::string>(), Catch::Contains("not UTF-8"));
+  }
 
   const auto large = customeriq::test::http_request(echo_server.server.port(), "POST", "/x", std::string(5000, 'x'));
   CHECK(large.status == 413);

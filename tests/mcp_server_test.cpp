@@ -127,6 +127,19 @@ TEST_CASE("mcp: notifications get no answer, malformed messages a JSON-RPC error
   CHECK(parse_error["id"].is_null());
   CHECK(parse_error["error"]["code"] == mcp::kParseError);
 
+  // What the MCP fuzzer found: 70,000 nested arrays overflowed the stack.
+  const std::string deep = R"({"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"find_customer","arguments":{"query":)" +
+                           std::string(70000, '[') + std::string(70000, ']') + "}}}";
+  const Json too_deep = Json::parse(*f.server.handle_text(deep, *f.reader));
+  CHECK(too_deep["id"].is_null());
+  CHECK(too_deep["error"]["code"] == mcp::kInvalidRequest);
+  CHECK_THAT(too_deep["error"]["message"].get<std::string>(), Catch::Contains("nests more than 64"));
+  const std::string at_limit = R"({"jsonrpc":"2.0","id":2,"method":"ping","params":{"x":)" + std::string(62, '[') +
+                               std::string(62, ']') + "}}";
+  CHECK(Json::parse(*f.server.handle_text(at_limit, *f.reader))["result"] == Json::object());
+  const Json with_nul = Json::parse(*f.server.handle_text(std::string("{\"jsonrpc\":\"2.0\",\0}", 19), *f.reader));
+  CHECK(with_nul["error"]["code"] == mcp::kInvalidRequest);
+
   auto error_of = [&](const Json& message) {
     auto answer = f.server.handle(message, *f.reader);
     REQUIRE(answer);

@@ -124,6 +124,16 @@ TEST_CASE("YAML errors name the file, line and what is wrong", "[config]") {
   SECTION("malformed YAML") {
     CHECK_THAT(error_of(dir, "handlers:\n  - plugin: [unclosed\n"), Catch::StartsWith(file + ":") && Catch::Contains("malformed YAML"));
   }
+  SECTION("a key that is not a string") {
+    CHECK_THAT(error_of(dir, "? [a, b]\n: x\nhandlers: [{plugin: generic}]\n"),
+               Catch::StartsWith(file + ":1:") && Catch::Contains("a key in pipeline must be a plain string"));
+    CHECK_THAT(error_of(dir, "handlers:\n  - plugin: note\n    config: {? [a, b] : !custom x}\n"),
+               Catch::StartsWith(file + ":3:") && Catch::Contains("a key in mapping must be a plain string"));
+  }
+  SECTION("a YAML document the fuzzer found: a tagged mapping with a sequence key") {
+    CHECK_THAT(error_of(dir, "%YAML 1.2\n--- !!map\n? [a, b]\n: !custom x\n"),
+               Catch::StartsWith(file + ":") && Catch::Contains("must be a plain string"));
+  }
   SECTION("no handlers") {
     CHECK_THAT(error_of(dir, "version: 1\n"), Catch::Contains("handlers must be a non-empty list"));
   }

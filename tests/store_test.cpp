@@ -203,6 +203,24 @@ TEST_CASE("search finds events, knowledge and customers, ranked, with snippets",
   CHECK_THROWS_AS(reader.search("\"unbalanced", {.fts_syntax = true}), std::invalid_argument);
 }
 
+TEST_CASE("plain words split at control bytes, so no typed text makes a bad FTS5 query", "[store][search]") {
+  using namespace std::string_literals;
+  CHECK(plain_words_to_fts_query("WHP-2000 blue*") == "\"WHP-2000\" \"blue\"*");
+  CHECK(plain_words_to_fts_query("say \"hi\"") == "\"say\" \"\"\"hi\"\"\"");
+  CHECK(plain_words_to_fts_query("\0WHP-2000 h\0\x0F" "d*"s) == "\"WHP-2000\" \"h\" \"d\"*");
+  CHECK(plain_words_to_fts_query("\t\r\n\x7f").empty());
+
+  TempDir dir;
+  {
+    StoreWriter writer(dir / "db.sqlite", {});
+    writer.apply_batch({write_item(kEvent, {sdk::AppendTimelineEvent{.title = "WHP-2000 headset"}})});
+  }
+  StoreReader reader(dir / "db.sqlite");
+  // What the search fuzzer found: NUL and \x0F inside the words threw.
+  CHECK(reader.search("\0WHP-2000 h\0\x0F" "d*"s).empty());
+  CHECK(reader.search("\0WHP-2000\x0F" "head*"s).size() == 1);
+}
+
 TEST_CASE("profile has the customer, newest-first timeline and every related row", "[store][profile]") {
   TempDir dir;
   {

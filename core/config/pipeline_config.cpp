@@ -29,13 +29,18 @@ class YamlReader {
     if (!map.IsMap()) fail(map, std::string(what) + " must be a mapping");
     std::set<std::string> known(allowed.begin(), allowed.end());
     for (const auto& entry : map) {
-      const auto key = entry.first.as<std::string>();
+      const std::string key = key_of(entry.first, what);
       if (!known.count(key)) {
         std::string list;
         for (const char* name : allowed) list += (list.empty() ? "" : ", ") + std::string(name);
         fail(entry.first, "unknown key '" + key + "' in " + what + " (expected one of: " + list + ")");
       }
     }
+  }
+
+  std::string key_of(const YAML::Node& key, const char* what) const {
+    if (!key.IsScalar()) fail(key, std::string("a key in ") + what + " must be a plain string");
+    return key.Scalar();
   }
 
   std::string string(const YAML::Node& node, const char* what) const {
@@ -89,7 +94,7 @@ class YamlReader {
       }
       case YAML::NodeType::Map: {
         Json object = Json::object();
-        for (const auto& entry : node) object[entry.first.as<std::string>()] = to_json(entry.second);
+        for (const auto& entry : node) object[key_of(entry.first, "mapping")] = to_json(entry.second);
         return object;
       }
       case YAML::NodeType::Scalar:
@@ -123,23 +128,7 @@ class YamlReader {
   std::filesystem::path file_;
 };
 
-}  // namespace
-
-PipelineConfig load_pipeline_config(const std::filesystem::path& file) {
-  PipelineConfig config;
-  config.file = std::filesystem::absolute(file).lexically_normal();
-  YamlReader reader(config.file);
-
-  if (!std::filesystem::exists(config.file))
-    throw ConfigError(config.file.string() + ": pipeline file not found");
-  YAML::Node root;
-  try {
-    root = YAML::LoadFile(config.file.string());
-  } catch (const YAML::ParserException& error) {
-    throw ConfigError(reader.where(error.mark) + ": malformed YAML: " + error.msg);
-  } catch (const YAML::Exception& error) {
-    throw ConfigError(config.file.string() + ": " + error.what());
-  }
+PipelineConfig read_pipeline(YamlReader& reader, const YAML::Node& root, PipelineConfig config) {
   if (!root.IsMap()) throw ConfigError(config.file.string() + ": a pipeline is a YAML mapping");
   reader.expect_keys(root, "pipeline",
                      {"version", "plugin_path", "summarizer", "handlers", "limits", "writer", "identity",
@@ -233,6 +222,33 @@ PipelineConfig load_pipeline_config(const std::filesystem::path& file) {
     config.source_location = reader.where(source.Mark());
   }
   return config;
+}
+
+}  // namespace
+
+PipelineConfig load_pipeline_config(const std::filesystem::path& file) {
+  PipelineConfig config;
+  config.file = std::filesystem::absolute(file).lexically_normal();
+  YamlReader reader(config.file);
+
+  if (!std::filesystem::exists(config.file))
+    throw ConfigError(config.file.string() + ": pipeline file not found");
+  YAML::Node root;
+  try {
+    root = YAML::LoadFile(config.file.string());
+  } catch (const YAML::ParserException& error) {
+    throw ConfigError(reader.where(error.mark) + ": malformed YAML: " + error.msg);
+  } catch (const YAML::Exception& error) {
+    throw ConfigError(config.file.string() + ": " + error.what());
+  }
+  // The reader checks every node's kind before converting it; this catch is
+  // for whatever yaml-cpp still throws (an odd tag, a conversion), so a
+  // broken file always fails as a ConfigError naming the file and position.
+  try {
+    return read_pipeline(reader, root, std::move(config));
+  } catch (const YAML::Exception& error) {
+    throw ConfigError(reader.where(error.mark) + ": " + error.msg);
+  }
 }
 
 }  // namespace customeriq

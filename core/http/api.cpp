@@ -495,10 +495,8 @@ void Api::mcp(Request& request, std::shared_ptr<Responder> responder) {
         accepted.find("application/*") == std::string::npos)
       return responder->respond(mcp_refusal(406, "/mcp answers application/json: the Accept header must allow it"));
   }
-  Json message = Json::parse(request.body, nullptr, /*allow_exceptions=*/false);
-  if (message.is_discarded())
-    return responder->respond(Response::json(
-        400, mcp::error_response(nullptr, mcp::kParseError, "the body is not JSON: " + excerpt(request.body, 60))));
+  auto [message, error] = mcp::parse_message(request.body);
+  if (error) return responder->respond(Response::json(400, *error));
   if (!mcp::McpServer::expects_answer(message)) return responder->respond(mcp_accepted());
   // The server keeps no state: a copy outlives this Api on the read pool.
   read(responder, [server = mcp_server_, message = std::move(message)](StoreReader& reader) {

@@ -15,6 +15,8 @@
 #include <boost/beast/http.hpp>
 #include <spdlog/spdlog.h>
 
+#include "text.hpp"
+
 namespace customeriq::http {
 namespace {
 
@@ -39,26 +41,29 @@ std::string new_request_id() {
   return text;
 }
 
-// Splits the target into decoded path segments and query pairs; false for
-// a bad percent escape.
-bool parse_target(Request& request) {
+// Splits the target into decoded path segments and query pairs; what is
+// wrong with it (a bad percent escape, text that is not UTF-8 once decoded),
+// or empty. Every route takes the decoded text as UTF-8.
+std::string parse_target(Request& request) {
   const std::string_view target = request.target;
   const auto question = target.find('?');
   const std::string_view raw_path = target.substr(0, question);
-  if (raw_path.empty() || raw_path.front() != '/') return false;
+  const std::string bad_path = "the request target is not a valid path";
+  if (raw_path.empty() || raw_path.front() != '/') return bad_path;
   auto path = percent_decode(raw_path);
-  if (!path) return false;
+  if (!path) return bad_path + " (a bad percent escape)";
+  if (!is_valid_utf8(*path)) return "the request path is not UTF-8 once percent-decoded";
   request.path = std::move(*path);
   for (std::size_t start = 1; start <= raw_path.size();) {
     std::size_t end = raw_path.find('/', start);
     if (end == std::string_view::npos) end = raw_path.size();
     auto segment = percent_decode(raw_path.substr(start, end - start));
-    if (!segment) return false;
+    if (!segment) return bad_path + " (a bad percent escape)";
     request.segments.push_back(std::move(*segment));
     start = end + 1;
   }
   if (!request.segments.empty() && request.segments.back().empty()) request.segments.pop_back();
-  if (question == std::string_view::npos) return true;
+  if (question == std::string_view::npos) return {};
   const std::string_view query = target.substr(question + 1);
   for (std::size_t start = 0; start < query.size();) {
     std::size_t end = query.find('&', start);
@@ -68,12 +73,14 @@ bool parse_target(Request& request) {
       const auto equals = pair.find('=');
       auto name = percent_decode(pair.substr(0, equals), true);
       auto value = percent_decode(equals == std::string_view::npos ? "" : pair.substr(equals + 1), true);
-      if (!name || !value) return false;
+      if (!name || !value) return bad_path + " (a bad percent escape in the query)";
+      if (!is_valid_utf8(*name) || !is_valid_utf8(*value))
+        return "the query parameter '" + to_valid_utf8(excerpt(*name, 40)) + "' is not UTF-8 once percent-decoded";
       request.query.emplace_back(std::move(*name), std::move(*value));
     }
     start = end + 1;
   }
-  return true;
+  return {};
 }
 
 // The Request a route gets for a parsed message (remote address aside).
@@ -147,7 +154,7 @@ std::optional<Request> parse_request(std::string_view bytes, const ServerOptions
   }
   auto message = parser.release();
   Request request = request_from(message);
-  if (!parse_target(request)) throw RequestError(400, "the request target is not a valid path");
+  if (std::string problem = parse_target(request); !problem.empty()) throw RequestError(400, problem);
   return request;
 }
 
@@ -323,7 +330,7 @@ void Session::handle(bhttp::request<bhttp::string_body> message) {
   keep_alive_ = message.keep_alive();
   handling_ = true;
   stream_.expires_never();
-  if (!parse_target(request)) return send(Response::error(400, "the request target is not a valid path"));
+  if (std::string problem = parse_target(request); !problem.empty()) return send(Response::error(400, problem));
   try {
     server_->handler(request, std::make_shared<SessionResponder>(shared_from_this(), stream_.get_executor()));
   } catch (const RequestError& refusal) {

@@ -106,11 +106,19 @@ std::optional<Json> McpServer::handle(const Json& message, StoreReader& reader) 
   return answer(message, reader);
 }
 
-std::optional<std::string> McpServer::handle_text(std::string_view text, StoreReader& reader) const {
+ParsedMessage parse_message(std::string_view text) {
+  if (std::string problem = json_structure_problem(text, kMaxMessageDepth); !problem.empty())
+    return {nullptr, error_response(nullptr, kInvalidRequest, "the message is refused: " + problem)};
   Json message = Json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (message.is_discarded())
-    return to_line(error_response(nullptr, kParseError, "the message is not JSON: " + excerpt(text, 60)));
-  auto answer = handle(message, reader);
+    return {nullptr, error_response(nullptr, kParseError, "the message is not JSON: " + excerpt(text, 60))};
+  return {std::move(message), std::nullopt};
+}
+
+std::optional<std::string> McpServer::handle_text(std::string_view text, StoreReader& reader) const {
+  auto parsed = parse_message(text);
+  if (parsed.error) return to_line(*parsed.error);
+  auto answer = handle(parsed.message, reader);
   if (!answer) return std::nullopt;
   return to_line(*answer);
 }

@@ -32,6 +32,20 @@ const std::vector<std::string>& supported_protocol_versions();
 // {"jsonrpc":"2.0","id":id,"error":{"code","message"}}.
 Json error_response(const Json& id, int code, std::string_view message);
 
+// How deep a message may nest arrays and objects: tool arguments are a few
+// levels deep, and deeper JSON would exhaust the stack of code that copies it.
+inline constexpr std::size_t kMaxMessageDepth = 64;
+
+// The message in text, or a JSON-RPC error (id null) to answer instead:
+// a parse error for text that is not JSON, an invalid request for a NUL
+// byte or nesting deeper than kMaxMessageDepth. Every transport parses
+// with this.
+struct ParsedMessage {
+  Json message;
+  std::optional<Json> error;
+};
+ParsedMessage parse_message(std::string_view text);
+
 class McpServer {
  public:
   // The answer to one message as received: a request, a notification, a
@@ -40,7 +54,7 @@ class McpServer {
   // is not JSON-RPC is answered with an error whose id is null.
   std::optional<Json> handle(const Json& message, StoreReader& reader) const;
 
-  // handle() of text; text that is not JSON answers a parse error.
+  // handle() of parse_message(text).
   std::optional<std::string> handle_text(std::string_view text, StoreReader& reader) const;
 
   // Whether handle() answers this message: a request, or a batch holding

@@ -78,35 +78,6 @@ void check_event_type(const std::string& type) {
   }
 }
 
-// What the JSON parser would take badly, found in one pass over the bytes
-// before parsing: a NUL byte (the parser takes it for the end of input and
-// would apply "{valid}\0junk"), and nesting deep enough to exhaust the stack
-// of anything recursive downstream (dump, copy, compare).
-std::string structural_problem(std::string_view bytes, std::size_t max_depth) {
-  std::size_t depth = 0;
-  bool in_string = false;
-  for (std::size_t i = 0; i < bytes.size(); ++i) {
-    const char c = bytes[i];
-    if (c == '\0') return "payload holds a NUL byte at offset " + std::to_string(i);
-    if (in_string) {
-      if (c == '\\') ++i;
-      else if (c == '"') in_string = false;
-      continue;
-    }
-    if (c == '"') {
-      in_string = true;
-    } else if (c == '[' || c == '{') {
-      if (++depth > max_depth) {
-        return "JSON nests more than " + std::to_string(max_depth) + " arrays/objects deep (at byte " +
-               std::to_string(i) + "; limits.max_nesting_depth)";
-      }
-    } else if ((c == ']' || c == '}') && depth > 0) {
-      --depth;
-    }
-  }
-  return {};
-}
-
 // Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
 std::int64_t days_from_civil(std::int64_t year, unsigned month, unsigned day) {
   year -= month <= 2;
@@ -235,7 +206,7 @@ std::variant<sdk::Event, DeadLetter> decode_event(RawMessage&& message, const De
                   " bytes, over the limit of " + std::to_string(limits.max_event_bytes) +
                   " (limits.max_event_bytes)");
   }
-  if (std::string problem = structural_problem(message.bytes, limits.max_nesting_depth); !problem.empty())
+  if (std::string problem = json_structure_problem(message.bytes, limits.max_nesting_depth, "limits.max_nesting_depth"); !problem.empty())
     return reject(std::move(problem));
 
   try {

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cassert>
 #include <limits>
-#include <sstream>
 #include <stdexcept>
 #include <tuple>
 #include <vector>
@@ -55,16 +54,24 @@ Json page(Json items, std::optional<std::string> next_cursor) {
 }  // namespace
 
 std::string plain_words_to_fts_query(const std::string& text) {
-  std::istringstream words(text);
-  std::string word, query;
-  while (words >> word) {
-    bool prefix = word.size() > 1 && word.back() == '*';
-    if (prefix) word.pop_back();
-    std::string quoted = "\"";
-    for (char c : word) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
-    quoted += "\"";
-    if (prefix) quoted += "*";
-    query += (query.empty() ? "" : " ") + quoted;
+  // Words are split at spaces and at every control byte: a NUL or a \x0F
+  // inside a quoted FTS5 string is a syntax error, never a search term.
+  const auto separates = [](char c) { return static_cast<unsigned char>(c) <= 0x20 || c == 0x7f; };
+  std::string query;
+  for (std::size_t at = 0; at < text.size();) {
+    while (at < text.size() && separates(text[at])) ++at;
+    std::size_t end = at;
+    while (end < text.size() && !separates(text[end])) ++end;
+    if (end == at) break;
+    std::string_view word(text.data() + at, end - at);
+    at = end;
+    const bool prefix = word.size() > 1 && word.back() == '*';
+    if (prefix) word.remove_suffix(1);
+    if (!query.empty()) query += ' ';
+    query += '"';
+    for (char c : word) c == '"' ? query.append("\"\"") : query.append(1, c);
+    query += '"';
+    if (prefix) query += '*';
   }
   return query;
 }

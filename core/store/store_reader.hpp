@@ -189,7 +189,8 @@ class StoreReader {
 std::string timeline_cursor_after(std::int64_t event_date, std::int64_t id);
 
 // Plain words → an FTS5 query that ANDs them as literal tokens
-// ("WHP-2000" stays one phrase; a trailing * keeps prefix search).
+// ("WHP-2000" stays one phrase; a trailing * keeps prefix search). Spaces
+// and control bytes (a NUL included) separate words.
 std::string plain_words_to_fts_query(const std::string& text);
 
 }  // namespace customeriq

@@ -23,6 +23,7 @@
 #include <customeriq/sdk/sdk.hpp>
 #include <spdlog/spdlog.h>
 
+#include "fuzz_support.hpp"
 #include "pipeline/pipeline.hpp"
 #include "config/pipeline_config.hpp"
 #include "plugin_host/plugin_loader.hpp"
@@ -53,23 +54,7 @@ struct Summarizer {
 std::vector<Variant>* variants = nullptr;
 std::vector<Summarizer>* summarizers = nullptr;
 
-// text with bytes outside printable ASCII as \xNN, cut to a readable length.
-std::string printable(std::string_view text) {
-  constexpr std::size_t kShown = 400;
-  std::string out;
-  for (std::size_t i = 0; i < text.size() && i < kShown; ++i) {
-    const auto byte = static_cast<unsigned char>(text[i]);
-    if (byte >= 0x20 && byte < 0x7F && byte != '\\') {
-      out += static_cast<char>(byte);
-    } else {
-      char escaped[5];
-      std::snprintf(escaped, sizeof escaped, "\\x%02X", byte);
-      out += escaped;
-    }
-  }
-  if (text.size() > kShown) out += "... (" + std::to_string(text.size()) + " bytes)";
-  return out;
-}
+using customeriq::fuzz::printable;
 
 // Well-formed UTF-8 (RFC 3629): no cut or overlong sequences, no surrogates,
 // nothing above U+10FFFF. What nlohmann::json dump() and SQLite's text
