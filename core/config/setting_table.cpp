@@ -33,8 +33,11 @@ constexpr Setting kSettings[] = {
     {.variable = "NATS_TOKEN", .source_key = "token", .secrecy = Secrecy::secret,
      .applies = Applies::serve_and_publish, .description = "Token authentication."},
     {.variable = "NATS_CREDS", .source_key = "creds", .kind = file, .applies = Applies::serve_and_publish,
-     .description = "Credentials file (user JWT and NKey seed). Only one of user/password, token and "
-                    "creds."},
+     .description = "Credentials file (user JWT and NKey seed). Only one of user/password, token, "
+                    "creds and NKey."},
+    {.variable = "NATS_NKEY_SEED", .source_key = "nkey_seed", .kind = file, .applies = Applies::serve_and_publish,
+     .description = "A user NKey seed file (the `SU…` line), for a server whose configuration lists its "
+                    "public key (`nkey: U…`); the public key is derived from the seed."},
     {.variable = "NATS_TLS_CA", .source_key = "tls_ca", .kind = file, .applies = Applies::serve_and_publish,
      .description = "CA certificates (PEM); turns TLS on."},
     {.variable = "NATS_TLS_CERT", .source_key = "tls_cert", .kind = file, .applies = Applies::serve_and_publish,

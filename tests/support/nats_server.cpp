@@ -1,9 +1,11 @@
 #include "nats_server.hpp"
 
+#include <signal.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <cstdlib>
+#include <fstream>
 #include <stdexcept>
 #include <string_view>
 #include <thread>
@@ -50,6 +52,11 @@ bool NatsServer::try_start() {
   if (options_.jetstream) args.insert(args.end(), {"-js", "-sd", (options_.work_dir / "jetstream").string()});
   if (options_.user) args.insert(args.end(), {"--user", *options_.user});
   if (options_.password) args.insert(args.end(), {"--pass", *options_.password});
+  if (!options_.config.empty()) {
+    const auto file = options_.work_dir / "nats-server.conf";
+    std::ofstream(file, std::ios::binary | std::ios::trunc) << options_.config;
+    args.insert(args.end(), {"-c", file.string()});
+  }
   const auto prefix = options_.work_dir / ("nats-server-" + std::to_string(++generation_));
   ProcessOptions process_options;
   process_options.own_process_group = true;  // a ^C in the terminal reaches the parent only
@@ -67,6 +74,13 @@ bool NatsServer::try_start() {
 void NatsServer::stop() {
   if (!process_) return;
   process_->stop(5s);
+  process_.reset();
+}
+
+void NatsServer::kill() {
+  if (!process_) return;
+  process_->signal(SIGKILL);
+  process_->wait();
   process_.reset();
 }
 

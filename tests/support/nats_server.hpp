@@ -21,6 +21,9 @@ class NatsServer {
   struct Options {
     bool jetstream = true;
     std::optional<std::string> user, password;
+    // A configuration file's text (authorization, tls blocks), passed with
+    // -c; the command line's address, port and JetStream settings win.
+    std::string config;
     std::filesystem::path executable;  // empty: nats_server_binary()
     // Its JetStream store (emptied first) and logs; empty: a temporary folder
     // of its own.
@@ -37,6 +40,8 @@ class NatsServer {
   std::string url() const { return "nats://127.0.0.1:" + std::to_string(port_); }
   // SIGTERM and wait (SIGKILL after 5 s).
   void stop();
+  // SIGKILL, as a crash would end it, and wait.
+  void kill();
   // Starts again on the same port with the same store.
   void start();
 

@@ -2,8 +2,11 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <fstream>
+#include <iterator>
 #include <set>
 
+#include "sources/nats/nkey.hpp"
 #include "text.hpp"
 
 extern char** environ;
@@ -124,16 +127,28 @@ NatsConfig read_nats_config(const Json& source, const std::string& source_locati
   config.password = settings.get("NATS_PASSWORD").text();
   config.token = settings.get("NATS_TOKEN").text();
   config.creds_file = settings.get("NATS_CREDS").text();
+  if (const auto seed = settings.get("NATS_NKEY_SEED"); !seed.text().empty()) {
+    config.nkey_seed_file = seed.text();
+    std::ifstream file(config.nkey_seed_file, std::ios::binary);
+    std::string text((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+    if (!file.good() && !file.eof()) seed.refuse("cannot be read");
+    try {
+      config.nkey_public = nkey_public_key(text);
+    } catch (const ConfigError& error) {
+      seed.refuse(error.what());
+    }
+  }
   config.tls_ca = settings.get("NATS_TLS_CA").text();
   config.tls_cert = settings.get("NATS_TLS_CERT").text();
   config.tls_key = settings.get("NATS_TLS_KEY").text();
   if (config.user.empty() != config.password.empty())
     throw ConfigError(config.user.empty() ? "NATS_PASSWORD is set but NATS_USER is not: set both"
                                           : "NATS_USER is set but NATS_PASSWORD is not: set both");
-  const int methods = !config.user.empty() + !config.token.empty() + !config.creds_file.empty();
+  const int methods = !config.user.empty() + !config.token.empty() + !config.creds_file.empty() +
+                      !config.nkey_seed_file.empty();
   if (methods > 1)
     throw ConfigError(
-        "set only one of NATS_USER/NATS_PASSWORD, NATS_TOKEN and NATS_CREDS (several are set)");
+        "set only one of NATS_USER/NATS_PASSWORD, NATS_TOKEN, NATS_CREDS and NATS_NKEY_SEED (several are set)");
   if (config.tls_cert.empty() != config.tls_key.empty())
     throw ConfigError(config.tls_cert.empty() ? "NATS_TLS_KEY is set but NATS_TLS_CERT is not: set both"
                                               : "NATS_TLS_CERT is set but NATS_TLS_KEY is not: set both");

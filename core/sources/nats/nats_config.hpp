@@ -28,6 +28,8 @@ struct NatsConfig {
   std::string user, password;  // NATS_USER, NATS_PASSWORD
   std::string token;           // NATS_TOKEN
   std::string creds_file;      // NATS_CREDS
+  std::string nkey_seed_file;  // NATS_NKEY_SEED
+  std::string nkey_public;     //   and the public key of its seed
   std::string tls_ca;          // NATS_TLS_CA
   std::string tls_cert;        // NATS_TLS_CERT (with NATS_TLS_KEY)
   std::string tls_key;         // NATS_TLS_KEY

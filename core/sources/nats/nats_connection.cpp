@@ -132,6 +132,9 @@ NatsConnection::NatsConnection(const NatsConfig& config, StopFlag* stop)
   if (!config_.creds_file.empty())
     check(natsOptions_SetUserCredentialsFromFiles(options_, config_.creds_file.c_str(), nullptr),
           "NATS_CREDS=" + config_.creds_file);
+  if (!config_.nkey_seed_file.empty())
+    check(natsOptions_SetNKeyFromSeed(options_, config_.nkey_public.c_str(), config_.nkey_seed_file.c_str()),
+          "NATS_NKEY_SEED=" + config_.nkey_seed_file);
   if (config_.tls()) {
     check(natsOptions_SetSecure(options_, true), "TLS");
     if (!config_.tls_ca.empty())
@@ -174,7 +177,7 @@ bool NatsConnection::connect() {
         if (closed) {
           throw NatsError("the NATS server at " + servers +
                           " closed the connection before it was established (wrong credentials? "
-                          "check NATS_USER/NATS_PASSWORD, NATS_TOKEN or NATS_CREDS)");
+                          "check NATS_USER/NATS_PASSWORD, NATS_TOKEN, NATS_CREDS or NATS_NKEY_SEED)");
         }
         return false;  // stop requested
       }
@@ -183,7 +186,19 @@ bool NatsConnection::connect() {
   }
   if (status == NATS_CONNECTION_AUTH_FAILED || status == NATS_NOT_PERMITTED) {
     throw NatsError("authorization failed at " + servers + ": " + status_text(status) +
-                    " (check NATS_USER/NATS_PASSWORD, NATS_TOKEN or NATS_CREDS)");
+                    " (check NATS_USER/NATS_PASSWORD, NATS_TOKEN, NATS_CREDS or NATS_NKEY_SEED)");
+  }
+  if (status == NATS_SSL_ERROR) {
+    // Not worth retrying: a certificate does not become valid by waiting.
+    throw NatsError("TLS with the NATS server at " + servers + " failed: " + status_text(status) +
+                    " (check NATS_TLS_CA, the CA that signed the server's certificate, and NATS_TLS_CERT/"
+                    "NATS_TLS_KEY when the server asks for a client certificate)");
+  }
+  if ((status == NATS_PROTOCOL_ERROR || status == NATS_IO_ERROR) && config_.tls()) {
+    // Under TLS 1.3 a server that refuses the client's certificate (or
+    // its absence) closes the connection after the handshake.
+    throw NatsError("the NATS server at " + servers + " closed the TLS connection: " + status_text(status) +
+                    " (does it require a client certificate? check NATS_TLS_CERT/NATS_TLS_KEY)");
   }
   if (status != NATS_OK)
     throw NatsError("cannot connect to NATS at " + servers + ": " + status_text(status));
