@@ -95,6 +95,9 @@ class Publisher {
     jsOptions_Init(&options);
     options.Wait = 10000;
     options.PublishAsync.MaxPending = 4096;
+    // nats.c's default gives up after 200 ms with 4,096 unacknowledged:
+    // a server busy recovering its streams, or on a loaded machine, is slower.
+    options.PublishAsync.StallWait = 30000;
     options.PublishAsync.ErrHandler = on_async_error;
     options.PublishAsync.ErrHandlerClosure = this;
     if (natsConnection_JetStream(&js_, connection, &options) != NATS_OK)
