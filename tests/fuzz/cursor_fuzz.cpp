@@ -57,7 +57,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       reader->customers_updated_since(0, 2, cursor);
     }
   } catch (const std::invalid_argument& error) {
-    if (const auto detail = customeriq::fuzz::internal_detail(error.what()); !detail.empty())
+    if (const auto detail = customeriq::fuzz::internal_detail(error.what(), input); !detail.empty())
       violation(kTarget, input, "the refusal shows an internal detail (" + detail + "): " + error.what());
   } catch (const std::exception& error) {
     violation(kTarget, input, std::string("the paged read threw: ") + error.what());

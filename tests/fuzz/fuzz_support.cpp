@@ -38,15 +38,18 @@ void violation(std::string_view target, std::string_view input, std::string_view
   std::abort();
 }
 
-std::string internal_detail(std::string_view message) {
+std::string internal_detail(std::string_view message, std::string_view input) {
   // SQL statements, SQLite's own names, C++ runtime text and source paths.
   static const std::regex kInternal(
       R"(\b(SELECT\s.+\sFROM|INSERT\s+INTO|UPDATE\s+\w+\s+SET|DELETE\s+FROM|CREATE\s+(TABLE|INDEX)|PRAGMA\s)\b|)"
       R"(SQLITE_[A-Z]+|sqlite3_\w+|std::\w+|basic_string|terminate called|what\(\):|\.(cpp|hpp|h):\d+|)"
       R"(\[json\.exception\.)",
       std::regex::icase);
-  std::match_results<std::string_view::const_iterator> found;
-  if (std::regex_search(message.begin(), message.end(), found, kInternal)) return found.str();
+  using Matches = std::regex_iterator<std::string_view::const_iterator>;
+  for (Matches match(message.begin(), message.end(), kInternal), end; match != end; ++match) {
+    const std::string part = match->str();
+    if (input.find(part) == std::string_view::npos) return part;
+  }
   return {};
 }
 

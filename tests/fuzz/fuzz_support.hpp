@@ -24,8 +24,9 @@ std::string printable(std::string_view text);
 [[noreturn]] void violation(std::string_view target, std::string_view input, std::string_view what);
 
 // What a message for a caller must not hold: SQL, an SQLite or C++ runtime
-// internal, a source location. Returns the offending part, or "".
-std::string internal_detail(std::string_view message);
+// internal, a source location. Returns the offending part, or "". A part
+// the input itself holds is the message quoting the caller, not a leak.
+std::string internal_detail(std::string_view message, std::string_view input);
 
 // A fresh SQLite file in its own folder under $TMPDIR, migrated, with the
 // example events (examples/events/seed.jsonl) written through the default

@@ -28,6 +28,7 @@
 #include "http/read_pool.hpp"
 #include "metrics/metrics.hpp"
 #include "pipeline/writer_thread.hpp"
+#include "text.hpp"
 
 namespace {
 
@@ -68,9 +69,11 @@ struct Service {
   http::Api api;
 };
 
+// The scheme is case-insensitive (RFC 9110 11.1), the token is not.
 bool authorized(const http::Request& request) {
   const std::string* header = request.header("authorization");
-  return header && *header == std::string("Bearer ") + kToken;
+  return header && header->size() > 7 && customeriq::ascii_lower(header->substr(0, 7)) == "bearer " &&
+         header->substr(7) == kToken;
 }
 
 bool is_json_rpc_error(const Json& body) {
@@ -93,7 +96,7 @@ void check_error_body(const http::Response& response, std::string_view input, bo
     violation(kTarget, input, "a malformed error body for " + std::to_string(response.status) + ": " +
                                   response.body.substr(0, 400));
   const std::string message = error["message"];
-  if (const auto detail = customeriq::fuzz::internal_detail(message); !detail.empty())
+  if (const auto detail = customeriq::fuzz::internal_detail(message, input); !detail.empty())
     violation(kTarget, input, "an error body shows an internal detail (" + detail + "): " + message);
 }
 

@@ -34,7 +34,7 @@ void check_response(const Json& response, std::string_view input) {
         !error.contains("message") || !error["message"].is_string())
       violation(kTarget, input, "a malformed error: " + shown());
     const std::string message = error["message"];
-    if (const auto detail = customeriq::fuzz::internal_detail(message); !detail.empty())
+    if (const auto detail = customeriq::fuzz::internal_detail(message, input); !detail.empty())
       violation(kTarget, input, "an error shows an internal detail (" + detail + "): " + message);
   }
 }

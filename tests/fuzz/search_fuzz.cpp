@@ -45,7 +45,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
   } catch (const std::invalid_argument& error) {
     if (call != 1) violation(kTarget, input, std::string("plain words made a bad query: ") + error.what());
-    if (const auto detail = customeriq::fuzz::internal_detail(error.what()); !detail.empty())
+    if (const auto detail = customeriq::fuzz::internal_detail(error.what(), input); !detail.empty())
       violation(kTarget, input, "the error shows an internal detail (" + detail + "): " + error.what());
   } catch (const std::exception& error) {
     violation(kTarget, input, std::string("threw: ") + error.what());
