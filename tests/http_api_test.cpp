@@ -260,6 +260,26 @@ TEST_CASE("http api: a bearer token guards every route but the health checks and
   CHECK_THAT(exposed.err, Catch::Contains("CUSTOMERIQ_HTTP_TOKEN"));
 }
 
+TEST_CASE("http api: CORS is closed - no Access-Control header for any origin, and a preflight is refused",
+          "[http_api]") {
+  TempDir dir;
+  ApiService service(dir);
+  const HttpHeaders from_elsewhere{{"Origin", "https://elsewhere.example"}};
+  for (const char* target : {"/v1/customers/cust_001", "/v1/search?q=x", "/metrics", "/", "/livez"}) {
+    INFO(target);
+    const auto reply = service.get(target, from_elsewhere);
+    for (const auto& [name, value] : reply.headers) CHECK_FALSE(name.starts_with("access-control-"));
+  }
+  const auto preflight = http_request(service.port, "OPTIONS", "/v1/events", {},
+                                      {{"Origin", "https://elsewhere.example"},
+                                       {"Access-Control-Request-Method", "POST"},
+                                       {"Access-Control-Request-Headers", "authorization, content-type"}});
+  CHECK(preflight.status == 405);
+  CHECK(error_code_of(preflight) == "method_not_allowed");
+  for (const auto& [name, value] : preflight.headers) CHECK_FALSE(name.starts_with("access-control-"));
+  CHECK(service.stop() == 0);
+}
+
 TEST_CASE("http api: following next_cursor yields every timeline event once while events commit between pages",
           "[http_api]") {
   TempDir dir;

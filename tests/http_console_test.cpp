@@ -58,6 +58,9 @@ TEST_CASE("console: the page at / and /customers/{id}, its files under /console/
   CHECK(header(page, "Content-Security-Policy")->starts_with("default-src 'self'; script-src 'self'; style-src 'self';"));
   CHECK(*header(page, "Cache-Control") == "no-cache");
   CHECK(*header(page, "X-Content-Type-Options") == "nosniff");
+  REQUIRE(header(page, "Referrer-Policy"));
+  CHECK(*header(page, "Referrer-Policy") == "no-referrer");
+  CHECK_THAT(*header(page, "Content-Security-Policy"), Catch::Contains("frame-ancestors 'none'"));
 }
 
 TEST_CASE("console: every file in core/http/console/ is built in, byte for byte, with its type", "[http_console]") {

@@ -130,6 +130,48 @@ TEST_CASE("http server: a client that sends half a request is dropped after the 
   CHECK(eventually([&] { return echo_server.server.open_connections() == 0; }, 3s));
 }
 
+TEST_CASE("http server: a request line or headers over the limit are 431 as a JSON error, and the server goes on",
+          "[http]") {
+  ServerOptions options;
+  options.max_header_bytes = 2048;
+  EchoServer echo_server(options);
+  const auto long_target = customeriq::test::http_request(echo_server.server.port(), "GET", "/" + std::string(4000, 'a'));
+  CHECK(long_target.status == 431);
+  CHECK(Json::parse(long_target.body)["error"]["code"] == "headers_too_large");
+  CHECK_THAT(Json::parse(long_target.body)["error"]["message"].get<std::string>(), Catch::Contains("2048"));
+  const auto long_header =
+      customeriq::test::http_request(echo_server.server.port(), "GET", "/x", {}, {{"X-Padding", std::string(4000, 'b')}});
+  CHECK(long_header.status == 431);
+  customeriq::test::HttpHeaders many;
+  for (int i = 0; i < 200; ++i) many.emplace_back("X-H" + std::to_string(i), "0123456789");
+  CHECK(customeriq::test::http_request(echo_server.server.port(), "GET", "/x", {}, many).status == 431);
+  CHECK(customeriq::test::http_request(echo_server.server.port(), "GET", "/x").status == 200);
+}
+
+TEST_CASE("http server: a client that trickles its request a byte at a time is cut off at the request timeout",
+          "[http]") {
+  // Slowloris: each byte comes well inside the timeout, so only a deadline
+  // for the whole request (not one per read) ends the connection.
+  ServerOptions options;
+  options.request_timeout = 500ms;
+  EchoServer echo_server(options);
+  HttpConnection connection(echo_server.server.port());
+  const std::string request = "GET /x HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: " + std::string(200, 'z') + "\r\n\r\n";
+  const auto started = std::chrono::steady_clock::now();
+  std::size_t sent = 0;
+  while (sent < request.size() && !connection.closed_by_server() && std::chrono::steady_clock::now() - started < 10s) {
+    if (::send(connection.native_handle(), request.data() + sent, 1, MSG_NOSIGNAL) != 1) break;
+    ++sent;
+    std::this_thread::sleep_for(50ms);
+  }
+  const auto elapsed = std::chrono::steady_clock::now() - started;
+  INFO("sent " << sent << " of " << request.size() << " bytes in "
+               << std::chrono::duration_cast<std::chrono::milliseconds>(elapsed).count() << " ms");
+  CHECK(sent < request.size());
+  CHECK(elapsed < 3s);
+  CHECK(eventually([&] { return echo_server.server.open_connections() == 0; }, 3s));
+}
+
 TEST_CASE("http server: a stream sends what its source gives, pings when idle, and ends with it", "[http]") {
   ServerOptions options;
   options.stream_heartbeat = 200ms;
@@ -256,7 +298,8 @@ TEST_CASE("http server: parse_request reads bytes as a connection does, with its
   small.max_body_bytes = 4;
   small.max_header_bytes = 64;
   CHECK(refusal_status("POST / HTTP/1.1\r\nContent-Length: 5\r\n\r\n", small) == 413);
-  CHECK(refusal_status("GET / HTTP/1.1\r\nX: " + std::string(100, 'a') + "\r\n\r\n", small) == 400);
+  CHECK(refusal_status("GET / HTTP/1.1\r\nX: " + std::string(100, 'a') + "\r\n\r\n", small) == 431);
+  CHECK(refusal_status("GET /" + std::string(100, 'a') + " HTTP/1.1\r\n\r\n", small) == 431);
   CHECK(refusal_status("GET /a%zz HTTP/1.1\r\n\r\n") == 400);
   CHECK(refusal_status("GET x HTTP/1.1\r\n\r\n") == 400);
   CHECK(refusal_status("\x01\x02 nonsense\r\n\r\n") == 400);

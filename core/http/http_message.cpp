@@ -40,6 +40,7 @@ const char* error_code(int status) {
     case 409: return "conflict";
     case 413: return "payload_too_large";
     case 415: return "unsupported_media_type";
+    case 431: return "headers_too_large";
     case 503: return "unavailable";
     default: return status >= 500 ? "internal" : "bad_request";
   }

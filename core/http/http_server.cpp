@@ -113,7 +113,8 @@ std::optional<RequestError> refusal_of(beast::error_code error, const ServerOpti
                                  " bytes this server takes");
   }
   if (error == bhttp::error::header_limit) {
-    return RequestError(400, "the request headers are larger than the " + std::to_string(options.max_header_bytes) +
+    // The limit counts the request line too: a long target lands here as well.
+    return RequestError(431, "the request line and headers are larger than the " + std::to_string(options.max_header_bytes) +
                                  " bytes this server takes");
   }
   if (error.category() == bhttp::make_error_code(bhttp::error::bad_target).category())

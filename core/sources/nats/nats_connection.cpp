@@ -105,6 +105,15 @@ struct NatsCallbacks {
 NatsConnection::NatsConnection(const NatsConfig& config, StopFlag* stop)
     : config_(config), stop_(stop) {
   check(natsOptions_Create(&options_), "cannot create NATS options");
+  try {
+    configure_options();
+  } catch (...) {
+    natsOptions_Destroy(options_);  // the destructor does not run for a constructor that throws
+    throw;
+  }
+}
+
+void NatsConnection::configure_options() {
   std::vector<const char*> servers;
   for (const auto& url : config_.servers) servers.push_back(url.c_str());
   check(natsOptions_SetServers(options_, servers.data(), static_cast<int>(servers.size())),

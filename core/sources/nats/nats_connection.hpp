@@ -57,6 +57,8 @@ class NatsConnection {
  private:
   friend struct NatsCallbacks;  // the nats.c callbacks, in nats_source.cpp
 
+  void configure_options();
+
   NatsConfig config_;
   StopFlag* stop_;
   natsOptions* options_ = nullptr;
