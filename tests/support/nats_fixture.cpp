@@ -86,6 +86,12 @@ ProcessOptions customeriq_env(const TempDir& dir, std::map<std::string, std::str
   return options;
 }
 
+std::string query_text(const std::filesystem::path& database, const std::string& sql) {
+  SQLite::Database db(database.string(), SQLite::OPEN_READONLY);
+  db.setBusyTimeout(5000);
+  return db.execAndGet(sql).getString();
+}
+
 std::int64_t query_count(const std::filesystem::path& database, const std::string& sql) {
   if (!std::filesystem::exists(database)) return 0;
   try {

@@ -51,6 +51,8 @@ ProcessOptions customeriq_env(const TempDir& dir, std::map<std::string, std::str
 
 // One integer from the database (0 when the file or table is not there yet).
 std::int64_t query_count(const std::filesystem::path& database, const std::string& sql);
+// The first column of the first row, as text; throws what SQLite says.
+std::string query_text(const std::filesystem::path& database, const std::string& sql);
 
 // The numbers of the "[NATS] Stopped: ..." summary line.
 struct ServeSummary {
