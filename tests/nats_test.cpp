@@ -40,10 +40,11 @@ struct Service {
     REQUIRE(started);
   }
 
-  // SIGTERM, wait for a clean exit, and the summary it logged.
+  // SIGTERM, wait for a clean exit (the drain of what was received), and the
+  // summary it logged.
   ServeSummary stop() {
     process.signal(SIGTERM);
-    const auto code = process.wait_for(30s);
+    const auto code = process.wait_for(30s * sanitizer_slowdown);
     INFO(process.err());
     REQUIRE(code.has_value());
     CHECK(*code == 0);
@@ -445,7 +446,7 @@ TEST_CASE_METHOD(WithJetStream, "JetStream: SIGTERM in the middle of a burst com
 
   Service second(dir, env, "serve-2");
   second.require_started();
-  REQUIRE(eventually([&] { return purchases(database) == total; }, 45s));
+  REQUIRE(eventually([&] { return purchases(database) == total; }, 45s * sanitizer_slowdown));
   const auto second_summary = second.stop();
   CHECK(second_summary.duplicates == 0);
   CHECK(first_summary.received + second_summary.received == total);

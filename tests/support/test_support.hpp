@@ -15,6 +15,25 @@ class Database;
 
 namespace customeriq::test {
 
+// How many times slower this build runs than an uninstrumented one, for the
+// few waits that bound a whole drain or shutdown (ThreadSanitizer runs the
+// writer 5 to 15 times slower). A sanitizer build compiles the tests too.
+#if defined(__SANITIZE_THREAD__)
+inline constexpr int sanitizer_slowdown = 10;
+#elif defined(__SANITIZE_ADDRESS__)
+inline constexpr int sanitizer_slowdown = 3;
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+inline constexpr int sanitizer_slowdown = 10;
+#elif __has_feature(address_sanitizer)
+inline constexpr int sanitizer_slowdown = 3;
+#else
+inline constexpr int sanitizer_slowdown = 1;
+#endif
+#else
+inline constexpr int sanitizer_slowdown = 1;
+#endif
+
 // The rows of sql, columns joined by '|', rows by newlines, NULL for null
 // and REAL as SQLite prints it.
 std::string rows_as_text(SQLite::Database& db, const std::string& sql);
