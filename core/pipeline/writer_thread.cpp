@@ -206,6 +206,11 @@ std::vector<Outcome> WriterThread::apply_with_retries(const std::vector<WriteIte
   }
 }
 
+void WriterThread::set_commit_observer(CommitObserver observer) {
+  std::lock_guard lock(observer_mutex_);
+  observer_ = std::move(observer);
+}
+
 void WriterThread::commit(std::vector<WriteItem>& batch) {
   const auto started = std::chrono::steady_clock::now();
   const std::vector<Outcome> outcomes = apply_with_retries(batch);
@@ -234,7 +239,10 @@ void WriterThread::commit(std::vector<WriteItem>& batch) {
       }
     }
   }
-  if (observer_) observer_(batch, outcomes);
+  {
+    std::lock_guard lock(observer_mutex_);
+    if (observer_) observer_(batch, outcomes);
+  }
   for (std::size_t i = 0; i < batch.size(); ++i) {
     if (batch[i].ack) batch[i].ack(outcomes[i]);
     batch[i].ack = nullptr;  // what it holds (an HTTP client's responder) goes now, not with the batch

@@ -82,7 +82,8 @@ class WriterThread final : public EventSink {
   // Called once, on the writer thread, when fatal_error() becomes set.
   void set_fatal_handler(std::function<void(const std::string&)> handler) { fatal_handler_ = std::move(handler); }
 
-  void set_commit_observer(CommitObserver observer) { observer_ = std::move(observer); }
+  // May be called while the writer runs: it takes effect from the next commit.
+  void set_commit_observer(CommitObserver observer);
   // How long the last batch took to apply and commit (retries included);
   // for the commit observer, which runs right after it.
   double last_commit_seconds() const { return last_commit_seconds_; }
@@ -99,7 +100,8 @@ class WriterThread final : public EventSink {
   const Pipeline& pipeline_;
   StoreWriter& store_;
   WriterThreadOptions options_;
-  CommitObserver observer_;
+  mutable std::mutex observer_mutex_;
+  CommitObserver observer_;  // guarded by observer_mutex_
   std::function<void(const std::string&)> fatal_handler_;
   WriterCounters counters_;
   double last_commit_seconds_ = 0;  // writer thread only

@@ -296,8 +296,10 @@ void ReceiveSpool::feed_loop() {
 }
 
 void ReceiveSpool::settled(std::int64_t seq, std::size_t bytes, Outcome outcome) {
+  bool flush_waiting = false;
   {
     std::lock_guard lock(mutex_);
+    flush_waiting = flush_waiters_ > 0;
     if (outcome == Outcome::retry_later) {
       if (failed_seq_ == 0) failed_seq_ = seq;
     } else if (failed_seq_ == 0 && seq == settled_through_ + 1) {
@@ -305,7 +307,7 @@ void ReceiveSpool::settled(std::int64_t seq, std::size_t bytes, Outcome outcome)
       pending_bytes_ -= std::min<std::uint64_t>(pending_bytes_, bytes);
     }
   }
-  if (flush_waiters_ > 0) settled_cv_.notify_all();
+  if (flush_waiting) settled_cv_.notify_all();
   if (outcome == Outcome::retry_later) written_.notify_all();
 }
 
