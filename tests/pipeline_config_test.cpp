@@ -134,6 +134,15 @@ TEST_CASE("YAML errors name the file, line and what is wrong", "[config]") {
     CHECK_THAT(error_of(dir, "%YAML 1.2\n--- !!map\n? [a, b]\n: !custom x\n"),
                Catch::StartsWith(file + ":") && Catch::Contains("must be a plain string"));
   }
+  SECTION("an empty plugin name, which the fuzzer found") {
+    CHECK(error_of(dir, "handlers:\n  - plugin: \"\"\n") == file + ":2:13: plugin is empty");
+    CHECK(error_of(dir, "handlers:\n  - plugin: !!map\n") == file + ":2:13: plugin is empty");
+    CHECK(error_of(dir, "handlers:\n  - plugin: ${CUSTOMERIQ_TEST_UNSET:-}\n") == file + ":2:13: plugin is empty");
+    CHECK(error_of(dir, "summarizer:\n  plugin: \"\"\nhandlers: [{plugin: note}]\n") ==
+          file + ":2:11: summarizer.plugin is empty");
+    CHECK(error_of(dir, "handlers:\n  - plugin: note\n    event_types: [note, \"\"]\n") ==
+          file + ":3:18: event_types holds an empty name");
+  }
   SECTION("no handlers") {
     CHECK_THAT(error_of(dir, "version: 1\n"), Catch::Contains("handlers must be a non-empty list"));
   }

@@ -48,6 +48,14 @@ class YamlReader {
     return interpolate_at(node);
   }
 
+  // A name that selects something (a plugin, an event type): an empty one,
+  // e.g. from an unset ${VAR:-}, would select nothing and fail far from here.
+  std::string name(const YAML::Node& node, const char* what) const {
+    std::string text = string(node, what);
+    if (text.empty()) fail(node, std::string(what) + " is empty");
+    return text;
+  }
+
   long long integer(const YAML::Node& node, const char* what, long long min, long long max) const {
     if (!node.IsScalar()) fail(node, std::string(what) + " must be an integer");
     const std::string text = interpolate_at(node);
@@ -151,7 +159,7 @@ PipelineConfig read_pipeline(YamlReader& reader, const YAML::Node& root, Pipelin
     SummarizerSpec spec;
     spec.location = reader.where(node.Mark());
     if (!node["plugin"]) reader.fail(node, "summarizer needs a plugin");
-    spec.plugin = reader.string(node["plugin"], "summarizer.plugin");
+    spec.plugin = reader.name(node["plugin"], "summarizer.plugin");
     if (node["threshold"])
       spec.threshold = static_cast<std::size_t>(
           reader.integer(node["threshold"], "summarizer.threshold", 1, 1 << 20));
@@ -171,10 +179,12 @@ PipelineConfig read_pipeline(YamlReader& reader, const YAML::Node& root, Pipelin
     PluginSpec spec;
     spec.location = reader.where(node.Mark());
     if (!node["plugin"]) reader.fail(node, "handler needs a plugin");
-    spec.plugin = reader.string(node["plugin"], "plugin");
+    spec.plugin = reader.name(node["plugin"], "plugin");
     if (node["event_types"]) {
       spec.event_types = reader.string_list(node["event_types"], "event_types");
       if (spec.event_types.empty()) reader.fail(node["event_types"], "event_types is empty");
+      for (const auto& type : spec.event_types)
+        if (type.empty()) reader.fail(node["event_types"], "event_types holds an empty name");
     }
     if (node["config"]) {
       if (!node["config"].IsMap() && !node["config"].IsNull())

@@ -43,9 +43,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const customeriq::PipelineConfig config = customeriq::load_pipeline_config(file);
     for (const auto& handler : config.handlers) {
       if (handler.plugin.empty()) customeriq::fuzz::violation(kTarget, input, "a handler without a plugin was accepted");
+      for (const auto& type : handler.event_types)
+        if (type.empty()) customeriq::fuzz::violation(kTarget, input, "an empty event type was accepted");
       if (!handler.config.is_object())
         customeriq::fuzz::violation(kTarget, input, "a handler's config is not an object: " + handler.config.dump());
     }
+    if (config.summarizer && config.summarizer->plugin.empty())
+      customeriq::fuzz::violation(kTarget, input, "a summarizer without a plugin was accepted");
     if (config.batch_max_events == 0 || config.queue_capacity == 0 || config.max_event_bytes == 0)
       customeriq::fuzz::violation(kTarget, input, "a zero limit was accepted");
   } catch (const customeriq::ConfigError& error) {
