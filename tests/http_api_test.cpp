@@ -237,7 +237,14 @@ TEST_CASE("http api: a bearer token guards every route but the health checks and
   for (const char* page : {"/", "/customers/cust_001", "/console/app.js"}) {
     INFO(page);
     CHECK(service.get(page).status == 200);
+    // Uptime checkers probe with HEAD.
+    const auto head = http_request(service.port, "HEAD", page);
+    CHECK(head.status == 200);
+    CHECK(head.body.empty());
+    CHECK(head.header("content-length") == std::to_string(service.get(page).body.size()));
   }
+  CHECK(http_request(service.port, "HEAD", "/livez").status == 200);
+  CHECK(http_request(service.port, "HEAD", "/metrics").status == 401);
   for (const char* target : {"/v1/customers/cust_001", "/metrics", "/v1/search?q=x", "/v1/stream", "/nothing"}) {
     const auto bare = service.get(target);
     INFO(target);

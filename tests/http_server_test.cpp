@@ -90,6 +90,35 @@ TEST_CASE("http server: keep-alive requests on one connection, decoded paths and
   CHECK(given_id.header("request-id") == "trace-42");
 }
 
+TEST_CASE("http server: HEAD answers with the headers of GET and no body, on the same connection", "[http]") {
+  EchoServer echo_server;
+  HttpConnection connection(echo_server.server.port());
+  const auto got = connection.request("GET", "/x?a=1");
+  const auto head = connection.request("HEAD", "/x?a=1");
+  CHECK(head.status == 200);
+  CHECK(head.body.empty());
+  CHECK(head.header("content-type") == "application/json");
+  // The route saw a GET: the length is that of the GET's body.
+  CHECK(head.header("content-length") == std::to_string(got.body.size()));
+  // Had the body been sent, this answer would be read from its bytes.
+  const auto after = connection.request("POST", "/y", "after");
+  CHECK(after.status == 200);
+  CHECK(Json::parse(after.body)["body"] == "after");
+  CHECK_FALSE(connection.closed_by_server());
+}
+
+TEST_CASE("http server: HEAD on a stream answers its headers and closes, leaving no stream open", "[http]") {
+  auto source = std::make_shared<ScriptedStream>();
+  EchoServer echo_server({}, [source](Request&, std::shared_ptr<Responder> responder) { responder->stream(source); });
+  HttpConnection connection(echo_server.server.port());
+  const auto head = connection.request("HEAD", "/stream");
+  CHECK(head.status == 200);
+  CHECK(head.header("content-type") == "text/event-stream");
+  CHECK(head.body.empty());
+  CHECK(eventually([&] { return connection.closed_by_server(); }, 5s));
+  CHECK(echo_server.server.open_streams() == 0);
+}
+
 TEST_CASE("http server: a bad escape is 400, a body over the limit is 413, both as JSON errors", "[http]") {
   ServerOptions options;
   options.max_body_bytes = 1000;

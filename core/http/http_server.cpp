@@ -229,6 +229,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::string request_id_;
   unsigned request_version_ = 11;
   bool keep_alive_ = false;
+  bool head_only_ = false;  // a HEAD request: send the headers of its GET answer only
   bool handling_ = false;  // a request was read and is not answered yet
   bool closed_ = false;
 
@@ -329,6 +330,9 @@ void Session::handle(bhttp::request<bhttp::string_body> message) {
   request_id_ = request.request_id;
   request_version_ = message.version();
   keep_alive_ = message.keep_alive();
+  // HEAD is GET without the body: every GET route answers it.
+  head_only_ = message.method() == bhttp::verb::head;
+  if (head_only_) request.method = "GET";
   handling_ = true;
   stream_.expires_never();
   if (std::string problem = parse_target(request); !problem.empty()) return send(Response::error(400, problem));
@@ -344,6 +348,7 @@ void Session::handle(bhttp::request<bhttp::string_body> message) {
 
 void Session::refuse(int status, const std::string& message) {
   keep_alive_ = false;
+  head_only_ = false;
   handling_ = true;
   if (request_id_.empty()) request_id_ = new_request_id();
   send(Response::error(status, message));
@@ -360,6 +365,11 @@ void Session::send(Response response) {
   message->keep_alive(keep_alive_ && !server_->stopping);
   message->body() = std::move(response.body);
   message->prepare_payload();
+  if (head_only_) {
+    const std::size_t length = message->body().size();
+    message->body().clear();
+    message->content_length(length);
+  }
   stream_.expires_after(server_->options.write_timeout);
   bhttp::async_write(stream_, *message, [self = shared_from_this(), message](beast::error_code error, std::size_t) {
     self->on_written(error, message->need_eof());
@@ -374,6 +384,13 @@ void Session::on_written(beast::error_code error, bool close_after) {
 
 void Session::start_stream(std::shared_ptr<EventStreamSource> source) {
   if (closed_) return;
+  if (head_only_) {  // the stream's headers; dropping the source unsubscribes it
+    Response headers;
+    headers.content_type = "text/event-stream";
+    headers.headers = {{"Cache-Control", "no-cache"}};
+    keep_alive_ = false;
+    return send(std::move(headers));
+  }
   source_ = std::move(source);
   ++server_->streams;
   handling_ = false;

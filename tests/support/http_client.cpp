@@ -147,6 +147,8 @@ HttpReply HttpConnection::request(const std::string& method, const std::string& 
   } while (reply.status >= 100 && reply.status < 200);
   if (reply.header("transfer-encoding").find("chunked") != std::string::npos)
     throw std::runtime_error("chunked responses are not expected from this server");
+  // A HEAD response has the headers a GET would have, and no body.
+  if (method == "HEAD") return reply;
   const std::string& length = reply.header("content-length");
   if (length.empty()) {
     while (read_some(impl_->fd, buffer, deadline)) {
