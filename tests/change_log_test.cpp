@@ -417,4 +417,5 @@ TEST_CASE("a database at version 4 gains an empty change log and keeps its rows"
   CHECK(changes[0].row["title"] == "after");
   CHECK(reader.change_retained_after(0));
   CHECK(rows_as_text(reader.database(), "SELECT count(*) FROM customers INDEXED BY customers_by_update") == "1");
+  CHECK(rows_as_text(reader.database(), "SELECT count(*) FROM sqlite_schema WHERE name = 'work_orders_open'") == "1");
 }

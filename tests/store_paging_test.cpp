@@ -4,7 +4,9 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <map>
 #include <set>
+#include <tuple>
 
 #include <SQLiteCpp/Database.h>
 
@@ -14,6 +16,7 @@
 #include "store/page_cursor.hpp"
 #include "store/store_reader.hpp"
 #include "store/store_writer.hpp"
+#include "store/work_order_sql.hpp"
 #include "support/store_fixture.hpp"
 #include "support/test_support.hpp"
 
@@ -404,4 +407,71 @@ TEST_CASE("is_migrated tells whether the database is at this build's schema", "[
   CHECK(reader.is_migrated());
   writer.database().exec("PRAGMA user_version = 99");  // a newer customeriq migrated it
   CHECK_FALSE(reader.is_migrated());
+}
+
+TEST_CASE("open work orders of all customers page from the partial index, most pressing first, without a sort",
+          "[paging]") {
+  TempDir dir;
+  const auto db = dir / "db.sqlite";
+  {
+    StoreWriter writer(db, {});
+    std::vector<WriteItem> batch;
+    const char* priorities[] = {"low", "High", "critical", nullptr, "medium"};
+    const char* statuses[] = {"open", "Closed", "in_progress", "cancelled", "open", "done"};
+    for (int i = 0; i < 30; ++i) {
+      sdk::UpsertWorkOrder order;
+      order.work_order_id = "WO-" + std::to_string(100 + i);
+      order.status = statuses[i % 6];
+      if (priorities[i % 5]) order.priority = priorities[i % 5];
+      order.created_date = 1000 + (i * 7) % 30;
+      batch.push_back(write_item(event_json("e" + std::to_string(i), "cust_" + std::to_string(i % 4)), {order}));
+    }
+    writer.apply_batch(std::move(batch));
+  }
+
+  SQLite::Database sqlite(db.string());
+  auto plan = [&](bool one_customer) {
+    SQLite::Statement explain(sqlite, "EXPLAIN QUERY PLAN " + open_work_orders_page_query(one_customer));
+    std::string text;
+    while (explain.executeStep()) text += explain.getColumn(3).getString() + "\n";
+    return text;
+  };
+  const std::string every_customer = plan(false);
+  INFO(every_customer);
+  CHECK_THAT(every_customer, Catch::Contains("SEARCH work_orders USING INDEX work_orders_open"));
+  CHECK_THAT(every_customer, !Catch::Contains("TEMP B-TREE"));
+  CHECK_THAT(plan(true), Catch::Contains("USING INDEX work_orders_by_customer (customer_id=?)"));
+
+  StoreReader reader(db);
+  const std::map<std::string, int> rank = {{"critical", 0}, {"high", 1}, {"medium", 2}, {"low", 3}};
+  std::vector<Json> orders;
+  std::string cursor;
+  for (int pages = 0;; ++pages) {
+    REQUIRE(pages < 20);
+    const Json page = *reader.open_work_orders_page(std::nullopt, 3, cursor);
+    CHECK(page["total"] == 15);
+    for (const Json& order : page["items"]) orders.push_back(order);
+    if (page["next_cursor"].is_null()) break;
+    cursor = page["next_cursor"];
+  }
+  REQUIRE(orders.size() == 15);  // open and in_progress: 3 of every 6
+  std::set<std::string> ids;
+  auto rank_of = [&](const Json& order) {
+    if (order["priority"].is_null()) return 4;
+    std::string priority = order["priority"];
+    std::transform(priority.begin(), priority.end(), priority.begin(), ::tolower);
+    return rank.at(priority);
+  };
+  for (std::size_t i = 0; i < orders.size(); ++i) {
+    CHECK(ids.insert(orders[i]["id"]).second);
+    CHECK((orders[i]["status"] == "open" || orders[i]["status"] == "in_progress"));
+    if (i > 0) {
+      const auto before = std::make_tuple(rank_of(orders[i - 1]), orders[i - 1]["created_date"].get<std::int64_t>());
+      const auto here = std::make_tuple(rank_of(orders[i]), orders[i]["created_date"].get<std::int64_t>());
+      CHECK(before <= here);
+    }
+  }
+  const Json one = *reader.open_work_orders_page(std::string("cust_0"), 50, "");
+  CHECK(one["total"] == one["items"].size());
+  for (const Json& order : one["items"]) CHECK(order["customer_id"] == "cust_0");
 }

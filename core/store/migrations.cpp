@@ -7,6 +7,7 @@
 #include <sqlite3.h>
 
 #include "hash.hpp"
+#include "store/work_order_sql.hpp"
 
 namespace customeriq {
 namespace {
@@ -277,9 +278,16 @@ CREATE TABLE store_secrets (
 INSERT INTO store_secrets(id, identifier_salt) VALUES (1, randomblob(16));
 )sql";
 
+// Migration 7: the open work orders of all customers, most pressing first,
+// for list_open_work_orders without a customer (it scanned and sorted the
+// whole table). Only open rows are in it, so closed ones cost no upkeep.
+constexpr const char* kMigration7 =
+    "CREATE INDEX work_orders_open ON work_orders(" CUSTOMERIQ_SQL_PRIORITY_RANK ", " CUSTOMERIQ_SQL_CREATED_KEY
+    ", id) WHERE " CUSTOMERIQ_SQL_OPEN_WORK_ORDER ";";
+
 // Append-only: a database's user_version is the count of these it has.
 constexpr const char* kMigrations[] = {kMigration1, kMigration2, kMigration3, kMigration4, kMigration5,
-                                       kMigration6};
+                                       kMigration6, kMigration7};
 
 }  // namespace
 

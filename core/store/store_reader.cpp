@@ -14,6 +14,7 @@
 #include "store/page_cursor.hpp"
 #include "store/row_json.hpp"
 #include "store/store_schema.hpp"
+#include "store/work_order_sql.hpp"
 #include "text.hpp"
 
 namespace customeriq {
@@ -318,18 +319,24 @@ RowSlice bounded_rows(SQLite::Database& db, const RowShape& shape, const std::st
   return RowSlice{all_rows(query, shape), 0};
 }
 
-// An open work order, and the order the most pressing come first in. The
-// per-customer slice and the all-customers page share both.
-constexpr const char* kOpenWorkOrder =
-    "completed_date IS NULL AND lower(coalesce(status, '')) NOT IN "
-    "('completed', 'closed', 'resolved', 'done', 'cancelled', 'canceled')";
-constexpr const char* kPriorityRank =
-    "CASE lower(priority) WHEN 'critical' THEN 0 WHEN 'urgent' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 "
-    "WHEN 'normal' THEN 2 WHEN 'low' THEN 3 ELSE 4 END";
-// NULLs first, as ORDER BY created_date puts them, but comparable in a keyset.
-constexpr const char* kCreatedKey = "coalesce(created_date, -9223372036854775808)";
+// The per-customer slice and the all-customers page share these.
+constexpr const char* kOpenWorkOrder = CUSTOMERIQ_SQL_OPEN_WORK_ORDER;
+constexpr const char* kPriorityRank = CUSTOMERIQ_SQL_PRIORITY_RANK;
+constexpr const char* kCreatedKey = CUSTOMERIQ_SQL_CREATED_KEY;
 
 }  // namespace
+
+// Across all customers, the partial index work_orders_open (migration 7)
+// holds the open ones in this order: the page seeks to its rank and reads
+// no more than it returns. One customer's come from work_orders_by_customer.
+std::string open_work_orders_page_query(bool one_customer) {
+  const std::string rank = kPriorityRank;
+  return select_rows(kWorkOrderRow,
+                     std::string("WHERE ") + (one_customer ? "customer_id = ?1 AND " : "") + kOpenWorkOrder +
+                         " AND " + rank + " >= ?2 AND (" + rank + ", " + kCreatedKey + ", id) > (?2, ?3, ?4)" +
+                         " ORDER BY " + rank + ", " + kCreatedKey + ", id LIMIT ?5",
+                     std::string(", customer_id, ") + rank + " AS priority_rank, " + kCreatedKey + " AS created_key");
+}
 
 RowSlice StoreReader::open_work_orders(const std::string& customer_id, std::size_t limit) {
   const std::string where = std::string("WHERE customer_id = ?1 AND ") + kOpenWorkOrder;
@@ -358,15 +365,8 @@ std::optional<Json> StoreReader::open_work_orders_page(const std::optional<std::
     after_id = position[2].get<std::string>();
   }
   if (customer_id && !customer_exists(*customer_id)) return std::nullopt;
-  const std::string where = std::string("WHERE (?1 IS NULL OR customer_id = ?1) AND ") + kOpenWorkOrder;
-  const std::string rank = kPriorityRank;
-  SQLite::Statement rows(*db_, select_rows(kWorkOrderRow,
-                                           where + " AND (" + rank + ", " + kCreatedKey + ", id) > (?2, ?3, ?4) " +
-                                               "ORDER BY " + rank + ", " + kCreatedKey + ", id LIMIT ?5",
-                                           std::string(", customer_id, ") + rank + " AS priority_rank, " +
-                                               kCreatedKey + " AS created_key"));
+  SQLite::Statement rows(*db_, open_work_orders_page_query(customer_id.has_value()));
   if (customer_id) rows.bind(1, *customer_id);
-  else rows.bind(1);
   rows.bind(2, static_cast<int64_t>(after_rank));
   rows.bind(3, static_cast<int64_t>(after_created));
   rows.bind(4, after_id);
@@ -382,7 +382,8 @@ std::optional<Json> StoreReader::open_work_orders_page(const std::optional<std::
     item.erase("priority_rank");
     item.erase("created_key");
   }
-  SQLite::Statement count(*db_, "SELECT count(*) FROM work_orders " + where);
+  SQLite::Statement count(*db_, std::string("SELECT count(*) FROM work_orders WHERE ") +
+                                    (customer_id ? "customer_id = ?1 AND " : "") + kOpenWorkOrder);
   if (customer_id) count.bind(1, *customer_id);
   count.executeStep();
   Json result = page(std::move(items), std::move(next_cursor));

@@ -14,8 +14,10 @@
 namespace customeriq::test {
 
 // SQL that takes a database at the latest schema back to version 5 (no
-// lifecycle tables), for tests of older versions' migrations.
+// work_orders_open index, no lifecycle tables), for tests of older
+// versions' migrations.
 inline constexpr const char* kDropLifecycleTablesSql = R"sql(
+  DROP INDEX work_orders_open;
   DROP TABLE audit_log; DROP TABLE merges; DROP TABLE merge_rows; DROP TABLE customer_aliases;
   DROP TABLE erasures; DROP TABLE suppressions; DROP TABLE store_secrets;)sql";
 
