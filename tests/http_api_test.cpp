@@ -3,6 +3,8 @@
 // plugins (POST /v1/events, or NATS), a real nats-server where NATS matters.
 #include <catch2/catch.hpp>
 
+#include <fstream>
+
 #include <signal.h>
 
 #include <regex>
@@ -175,6 +177,32 @@ TEST_CASE("http api: a profile is the CLI's profile, ids are percent-decoded", "
 
   const Json decoded = service.get_json("/v1/customers/jane%20doe.%C3%A9%2F1");
   CHECK(decoded["customer"]["id"] == "jane doe.é/1");
+}
+
+TEST_CASE("http api: event-types counts every type of the whole timeline, not only the newest events",
+          "[http_api]") {
+  TempDir dir;
+  {
+    std::ofstream events(dir / "events.jsonl");
+    Json oldest = Json::parse(kSeedRepair);
+    oldest["timestamp"] = 1000;  // older than every ticket: on no first page
+    events << oldest.dump() << "\n";
+    for (int i = 0; i < 210; ++i) events << timeline_event("cust_001", i, 1734400000 + i).dump() << "\n";
+  }
+  auto ingested = run_customeriq({"--db", (dir / "customers.db").string(), "ingest", (dir / "events.jsonl").string()});
+  INFO(ingested.err);
+  REQUIRE(ingested.exit_code == 0);
+  ApiService service(dir);
+
+  const Json types = service.get_json("/v1/customers/cust_001/event-types");
+  CHECK(types == Json{{"items",
+                       {{{"event_type", "repair"}, {"count", 1}, {"first_date", 1000}, {"last_date", 1000}},
+                        {{"event_type", "support_ticket"},
+                         {"count", 210},
+                         {"first_date", 1734400000},
+                         {"last_date", 1734400209}}}}});
+  CHECK(error_code_of(service.get("/v1/customers/nobody/event-types")) == "not_found");
+  CHECK(service.get("/v1/customers/cust_001/event-types?limit=3").status == 400);
 }
 
 TEST_CASE("http api: event intake answers after the commit with the outcome", "[http_api]") {

@@ -184,6 +184,8 @@ void Api::handle(Request& request, std::shared_ptr<Responder> responder) {
     route = "/v1/customers/{id}/work-orders", serve = &Api::customer_part;
   else if (v1 && n == 4 && path[1] == "customers" && path[3] == "knowledge")
     route = "/v1/customers/{id}/knowledge", serve = &Api::customer_part;
+  else if (v1 && n == 4 && path[1] == "customers" && path[3] == "event-types")
+    route = "/v1/customers/{id}/event-types", serve = &Api::customer_part;
   else if (v1 && n == 4 && path[1] == "customers" && path[3] == "context")
     route = "/v1/customers/{id}/context", serve = &Api::context;
   else if (v1 && n == 2 && path[1] == "search") route = "/v1/search", serve = &Api::search;
@@ -306,6 +308,13 @@ void Api::customer_part(Request& request, std::shared_ptr<Responder> responder) 
     return read(responder, [id, query](StoreReader& reader) {
       auto page = reader.timeline(id, query);
       return page ? Response::json(200, *page) : not_found_customer(id);
+    });
+  }
+  if (part == "event-types") {
+    allow_parameters(request, {});
+    return read(responder, [id](StoreReader& reader) {
+      auto types = reader.event_types(id);
+      return types ? Response::json(200, *types) : not_found_customer(id);
     });
   }
   if (part == "work-orders") {

@@ -406,6 +406,16 @@ RowSlice StoreReader::top_knowledge(const std::string& customer_id, std::size_t 
   return slice;
 }
 
+std::optional<Json> StoreReader::event_types(const std::string& customer_id) {
+  if (!customer_exists(customer_id)) return std::nullopt;
+  Json rows = Json::array();
+  for (const EventTypeCount& type : event_type_counts(customer_id)) {
+    rows.push_back(
+        {{"event_type", type.event_type}, {"count", type.count}, {"first_date", type.first_date}, {"last_date", type.last_date}});
+  }
+  return Json{{"items", std::move(rows)}};
+}
+
 std::vector<EventTypeCount> StoreReader::event_type_counts(const std::string& customer_id) {
   SQLite::Statement query(*db_,
                           "SELECT event_type, count(*), min(event_date), max(event_date) FROM customer_events "

@@ -140,6 +140,9 @@ class StoreReader {
   RowSlice top_knowledge(const std::string& customer_id, std::size_t limit);
   // Every event type of the customer, by name.
   std::vector<EventTypeCount> event_type_counts(const std::string& customer_id);
+  // The same as {"items": [{event_type, count, first_date, last_date}]};
+  // nullopt for an unknown customer.
+  std::optional<Json> event_types(const std::string& customer_id);
   // The newest contact or support_ticket event, as the timeline shows it.
   std::optional<Json> last_contact(const std::string& customer_id);
 

@@ -113,6 +113,14 @@ test("the deep link /customers/cust_001 shows the seed customer", async () => {
   assert.match(await text(page, "#knowledge"), /Bluetooth pairing is inconsistent/);
   assert.equal(await page.$$eval("#timeline > li", (items) => items.length), 3);
   assert.match(await text(page, "#timeline > li:first-child"), /Work order WO-9999/);  // newest first
+  // The filter offers every type of the whole timeline, with its count.
+  assert.deepEqual(await page.$$eval("#timeline-type option", (options) => options.map((option) => option.textContent)),
+    ["All types (3)", "Purchase (1)", "Repair (1)", "Support ticket (1)"]);
+  await page.select("#timeline-type", "purchase");
+  await page.waitForFunction(() => document.querySelectorAll("#timeline > li").length === 1, { timeout: 5000 });
+  assert.match(await text(page, "#timeline > li"), /Wireless Headphones Pro/);
+  await page.select("#timeline-type", "");
+  await page.waitForFunction(() => document.querySelectorAll("#timeline > li").length === 3, { timeout: 5000 });
   assert.equal(await page.title(), "John Smith · CustomerIQ");
 
   // The assistant context opens as preformatted text.

@@ -7,9 +7,6 @@ import {
 } from "./format.js";
 
 const PAGE_SIZE = 20;
-// Enough of the newest events to know which types there are (and, for most
-// customers, how many of each).
-const TYPES_SAMPLE = 200;
 const CLOSED_STATUSES = new Set(["completed", "closed", "resolved", "done", "cancelled", "canceled"]);
 const PRIORITY_RANK = { critical: 0, urgent: 0, high: 1, medium: 2, normal: 2, low: 3 };
 
@@ -69,18 +66,19 @@ export class CustomerView {
     const controller = new AbortController();
     this.controller?.abort();
     this.controller = controller;
-    let profile, page;
+    let profile, page, types;
     try {
-      [profile, page] = await Promise.all([
-        apiJson(`${path(id)}?timeline_limit=${TYPES_SAMPLE}`, { signal: controller.signal }),
+      [profile, page, types] = await Promise.all([
+        apiJson(`${path(id)}?timeline_limit=0`, { signal: controller.signal }),
         apiJson(`${path(id)}/timeline?limit=${PAGE_SIZE}`, { signal: controller.signal }),
+        apiJson(`${path(id)}/event-types`, { signal: controller.signal }),
       ]);
     } catch (error) {
       if (error instanceof ApiError && error.status === 404) return false;
       throw error;
     }
-    const typeCounts = new Map();
-    for (const event of profile.timeline) typeCounts.set(event.event_type, (typeCounts.get(event.event_type) ?? 0) + 1);
+    // Every type of the whole timeline, with its count.
+    const typeCounts = new Map(types.items.map((type) => [type.event_type, type.count]));
     this.state = {
       id,
       customer: profile.customer,
@@ -89,7 +87,6 @@ export class CustomerView {
       knowledge: profile.knowledge,
       timelineTotal: profile.timeline_total,
       typeCounts,
-      countsComplete: profile.timeline.length >= profile.timeline_total,
       timeline: { type: "", items: page.items, cursor: page.next_cursor },
       controller,
     };
@@ -208,11 +205,11 @@ export class CustomerView {
   // Updates the filter's options in place, so an open or focused select
   // is not disturbed by a new event.
   renderTypes() {
-    const { typeCounts, countsComplete, timeline, timelineTotal } = this.state;
+    const { typeCounts, timeline, timelineTotal } = this.state;
     const select = this.typeSelect;
     const wanted = [["", `All types (${timelineTotal})`]];
     for (const type of [...typeCounts.keys()].sort()) {
-      wanted.push([type, countsComplete ? `${humanize(type)} (${typeCounts.get(type)})` : humanize(type)]);
+      wanted.push([type, `${humanize(type)} (${typeCounts.get(type)})`]);
     }
     wanted.forEach(([value, label], index) => {
       let option = select.options[index];
