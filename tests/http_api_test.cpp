@@ -205,6 +205,35 @@ TEST_CASE("http api: event-types counts every type of the whole timeline, not on
   CHECK(service.get("/v1/customers/cust_001/event-types?limit=3").status == 400);
 }
 
+TEST_CASE("http api: a read past CUSTOMERIQ_HTTP_READ_TIMEOUT_MS is stopped and answered 503, the service goes on",
+          "[http_api]") {
+  TempDir dir;
+  {
+    // A search that ranks 20,000 hits: about 5 ms on a quick machine.
+    std::ofstream events(dir / "events.jsonl");
+    for (int i = 0; i < 20000; ++i)
+      events << timeline_event("cust_" + std::to_string(i % 500), i, 1734400000 + i).dump() << "\n";
+  }
+  auto ingested = run_customeriq({"--db", (dir / "customers.db").string(), "ingest", (dir / "events.jsonl").string()});
+  INFO(ingested.err);
+  REQUIRE(ingested.exit_code == 0);
+  {
+    ApiService service(dir, {{"CUSTOMERIQ_HTTP_READ_TIMEOUT_MS", "1"}});
+    const auto stopped = service.get("/v1/search?q=bluetooth");
+    CHECK(stopped.status == 503);
+    CHECK(error_code_of(stopped) == "unavailable");
+    CHECK_THAT(stopped.body, Catch::Contains("the read took longer than the 1 ms CUSTOMERIQ_HTTP_READ_TIMEOUT_MS allows"));
+    // The read thread is free again, and the connection with it.
+    CHECK(service.get("/livez").status == 200);
+    CHECK(service.get("/v1/search?q=bluetooth").status == 503);
+    CHECK(service.stop() == 0);
+    CHECK_THAT(service.process->err(), Catch::Contains("[HTTP] A read was stopped after 1 ms"));
+  }
+  ApiService unhurried(dir, {}, "serve-default");
+  const Json hits = unhurried.get_json("/v1/search?q=bluetooth");
+  CHECK(!hits["items"].empty());
+}
+
 TEST_CASE("http api: event intake answers after the commit with the outcome", "[http_api]") {
   TempDir dir;
   ApiService service(dir);

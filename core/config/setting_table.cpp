@@ -92,6 +92,11 @@ constexpr Setting kSettings[] = {
     {.variable = "CUSTOMERIQ_HTTP_READ_THREADS", .kind = integer, .default_value = "2", .min = 1, .max = 64,
      .applies = Applies::serve_http,
      .description = "Threads, each with its own read-only database connection, that answer HTTP reads."},
+    {.variable = "CUSTOMERIQ_HTTP_READ_TIMEOUT_MS", .kind = integer, .default_value = "10000", .min = 1,
+     .max = 3600000, .applies = Applies::serve_http,
+     .description = "A database read for an HTTP request (a profile, a search, a page, an MCP tool) that "
+                    "runs longer than this many milliseconds is stopped and answered `503`, so one costly "
+                    "query cannot hold a read thread."},
     {.variable = "CUSTOMERIQ_HTTP_WRITE_TIMEOUT_SECONDS", .kind = integer, .default_value = "10", .min = 1,
      .max = 3600, .applies = Applies::serve_http,
      .description = "A response or stream write that does not finish within this many seconds drops the "

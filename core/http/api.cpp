@@ -237,7 +237,9 @@ void Api::handle(Request& request, std::shared_ptr<Responder> responder) {
 }
 
 void Api::read(std::shared_ptr<Responder> responder, std::function<Response(StoreReader&)> work) {
-  const bool queued = context_.reads.submit([responder, work = std::move(work)](StoreReader& reader) {
+  const auto timeout = context_.read_timeout;
+  const bool queued = context_.reads.submit([responder, work = std::move(work), timeout](StoreReader& reader) {
+    const StoreReader::Deadline deadline(reader, timeout);
     try {
       responder->respond(work(reader));
     } catch (const RequestError& refusal) {
@@ -245,6 +247,12 @@ void Api::read(std::shared_ptr<Responder> responder, std::function<Response(Stor
     } catch (const std::invalid_argument& refusal) {
       responder->respond(Response::error(400, refusal.what()));
     } catch (const std::exception& failure) {
+      if (deadline.passed()) {
+        spdlog::warn("[HTTP] A read was stopped after {} ms (CUSTOMERIQ_HTTP_READ_TIMEOUT_MS)", timeout.count());
+        return responder->respond(Response::error(
+            503, "the read took longer than the " + std::to_string(timeout.count()) +
+                     " ms CUSTOMERIQ_HTTP_READ_TIMEOUT_MS allows: narrow it, or retry"));
+      }
       spdlog::warn("[HTTP] A read failed: {}", failure.what());
       responder->respond(Response::error(503, std::string("the database could not be read: ") + failure.what()));
     }

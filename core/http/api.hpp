@@ -4,6 +4,7 @@
 // EventSink as NATS.
 #pragma once
 
+#include <chrono>
 #include <filesystem>
 #include <functional>
 #include <memory>
@@ -47,6 +48,7 @@ struct ApiContext {
   std::function<Readiness()> readiness;
   std::optional<std::string> token;  // Bearer token every route but /livez and /readyz needs
   std::size_t max_event_bytes = 1 << 20;
+  std::chrono::milliseconds read_timeout{10000};  // a longer read is stopped: 503
 };
 
 class Api {

@@ -54,6 +54,7 @@ HttpConfig read_http_config(const EnvLookup& lookup) {
   }
   if (std::string token = settings.get("CUSTOMERIQ_HTTP_TOKEN").text(); !token.empty()) config.token = std::move(token);
   config.read_threads = static_cast<std::size_t>(settings.get("CUSTOMERIQ_HTTP_READ_THREADS").integer());
+  config.read_timeout = std::chrono::milliseconds(settings.get("CUSTOMERIQ_HTTP_READ_TIMEOUT_MS").integer());
   config.write_timeout = std::chrono::seconds(settings.get("CUSTOMERIQ_HTTP_WRITE_TIMEOUT_SECONDS").integer());
   config.heartbeat = std::chrono::seconds(settings.get("CUSTOMERIQ_SSE_HEARTBEAT_SECONDS").integer());
   config.change_retention = std::chrono::seconds(settings.get("CUSTOMERIQ_CHANGE_RETENTION_SECONDS").integer());

@@ -17,6 +17,7 @@ struct HttpConfig {
   std::uint16_t port = 8080;
   std::optional<std::string> token;
   std::size_t read_threads = 2;
+  std::chrono::milliseconds read_timeout{10000};
   std::chrono::seconds write_timeout{10};
   std::chrono::seconds heartbeat{15};
   std::chrono::seconds change_retention{604800};

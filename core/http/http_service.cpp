@@ -33,7 +33,8 @@ struct HttpService::Parts {
         lifecycle(options.database, 1, kMaxQueuedLifecycleOperations),
         feed(options.database, ChangeFeed::Options{}),
         api(ApiContext{reads, intake, lifecycle, options.database, events, feed, metrics,
-                       std::move(options.readiness), config.token, options.max_event_bytes}),
+                       std::move(options.readiness), config.token, options.max_event_bytes,
+                       config.read_timeout}),
         server(server_options(config, options.max_event_bytes),
                [this](Request& request, std::shared_ptr<Responder> responder) {
                  api.handle(request, std::move(responder));

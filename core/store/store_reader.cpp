@@ -81,6 +81,23 @@ StoreReader::StoreReader(const std::filesystem::path& db_path) : db_(open_store_
 StoreReader::~StoreReader() = default;
 SQLite::Database& StoreReader::database() { return *db_; }
 
+// Checked every kDeadlineCheckInstructions virtual machine steps: a
+// steady_clock read per some microseconds of work costs nothing measurable.
+constexpr int kDeadlineCheckInstructions = 1000;
+
+StoreReader::Deadline::Deadline(StoreReader& reader, std::chrono::milliseconds timeout)
+    : reader_(reader), at_(std::chrono::steady_clock::now() + timeout) {
+  sqlite3_progress_handler(reader_.db_->getHandle(), kDeadlineCheckInstructions, &Deadline::check, this);
+}
+
+StoreReader::Deadline::~Deadline() { sqlite3_progress_handler(reader_.db_->getHandle(), 0, nullptr, nullptr); }
+
+int StoreReader::Deadline::check(void* self) {
+  auto& deadline = *static_cast<Deadline*>(self);
+  if (std::chrono::steady_clock::now() >= deadline.at_) deadline.passed_ = true;
+  return deadline.passed_ ? 1 : 0;  // non-zero: SQLITE_INTERRUPT
+}
+
 std::optional<Json> StoreReader::profile(const std::string& customer_id, const ProfileOptions& options) {
   std::optional<Json> customer_row = customer(customer_id);
   if (!customer_row) return std::nullopt;

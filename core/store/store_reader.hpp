@@ -3,6 +3,7 @@
 // beside the one writer. Rows are shown as the profile shows them.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <memory>
@@ -172,6 +173,23 @@ class StoreReader {
   Json dead_letters(std::size_t limit, std::optional<std::int64_t> id = std::nullopt);
 
   SQLite::Database& database();
+
+  // While one lives, a statement of this reader still running at the
+  // deadline is interrupted: it throws, and passed() tells why.
+  class Deadline {
+   public:
+    Deadline(StoreReader& reader, std::chrono::milliseconds timeout);
+    ~Deadline();
+    Deadline(const Deadline&) = delete;
+    Deadline& operator=(const Deadline&) = delete;
+    bool passed() const { return passed_; }
+
+   private:
+    static int check(void* self);
+    StoreReader& reader_;
+    std::chrono::steady_clock::time_point at_;
+    bool passed_ = false;
+  };
 
  private:
   std::unique_ptr<SQLite::Database> db_;
