@@ -67,6 +67,11 @@ std::unique_ptr<SQLite::Database> open_spool(const std::filesystem::path& path) 
   // A commit survives the process (SIGKILL); only an OS crash or power
   // loss may take the last ones (docs/NATS.md).
   db->exec("PRAGMA synchronous=NORMAL");
+  // A settled event's bytes (its customer's email, say) are overwritten
+  // when its row goes, not left in free pages: an erasure then leaves no
+  // copy here once the spool moved past it. Debian's SQLite has it on by
+  // default; another build may not.
+  db->exec("PRAGMA secure_delete=ON");
   return db;
 }
 
